@@ -1,0 +1,45 @@
+"""labutils: the small library behind the Generative Models Lab course.
+
+A chapter teaches a piece once in the notebook, then calls it from here.
+"""
+
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .data import DataError, load_mnist, minibatches, prepare_mnist
+from .device import get_device, seed_everything
+from .losses import (
+    discriminator_loss,
+    generator_loss,
+    kl_divergence,
+    reconstruction_bce,
+    vae_loss,
+)
+from .models import VAE, Autoencoder, Discriminator, Generator, reparameterize
+from .train import ae_step, evaluate_ae, evaluate_vae, fit, gan_step, vae_step
+
+__all__ = [
+    "VAE",
+    "Autoencoder",
+    "CheckpointError",
+    "DataError",
+    "Discriminator",
+    "Generator",
+    "ae_step",
+    "discriminator_loss",
+    "evaluate_ae",
+    "evaluate_vae",
+    "fit",
+    "gan_step",
+    "generator_loss",
+    "get_device",
+    "kl_divergence",
+    "load_checkpoint",
+    "load_mnist",
+    "minibatches",
+    "prepare_mnist",
+    "reconstruction_bce",
+    "reparameterize",
+    "save_checkpoint",
+    "seed_everything",
+    "vae_loss",
+    "vae_step",
+]

@@ -1,0 +1,192 @@
+"""MNIST as tensors: decompress the shipped files once, check their MD5, batch on the device.
+
+The repository ships the four original IDX files (gzip) in `data/`. The first load decompresses
+them into `data/MNIST/raw/` -- where `torchvision.datasets.MNIST(root="data")` looks -- and checks
+each against `MD5SUMS.raw`. Training then iterates over one device-resident tensor: no per-image
+Python work per step (see the performance appendix).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import torch
+
+DATA_ENV = "LABUTILS_DATA"
+FILES = {
+    ("train", "images"): "train-images-idx3-ubyte",
+    ("train", "labels"): "train-labels-idx1-ubyte",
+    ("test", "images"): "t10k-images-idx3-ubyte",
+    ("test", "labels"): "t10k-labels-idx1-ubyte",
+}
+IDX_MAGIC = {"images": 2051, "labels": 2049}
+VERIFIED_STAMP = ".verified.json"
+
+
+class DataError(RuntimeError):
+    """MNIST is missing or damaged; the message says which file and how to restore it."""
+
+
+def default_root() -> Path:
+    """`$LABUTILS_DATA`, else the repository's `data/` folder, else `./data` (e.g. on Colab)."""
+    if os.environ.get(DATA_ENV):
+        return Path(os.environ[DATA_ENV])
+    shipped = Path(__file__).resolve().parent.parent / "data"
+    return shipped if (shipped / "MD5SUMS.raw").exists() else Path("data")
+
+
+def raw_dir(root: Path) -> Path:
+    """Where torchvision expects the decompressed files."""
+    return root / "MNIST" / "raw"
+
+
+def read_md5sums(root: Path) -> dict[str, str]:
+    """The expected MD5 of each decompressed file, from `MD5SUMS.raw`."""
+    lines = (root / "MD5SUMS.raw").read_text().split("\n")
+    return {name: md5 for md5, name in (line.split() for line in lines if line.strip())}
+
+
+def md5_of(path: Path) -> str:
+    """Hex MD5 of a file's bytes."""
+    digest = hashlib.md5()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def restore_hint(name: str) -> str:
+    """How a learner gets a damaged or missing file back."""
+    return (
+        f"Restore it with `git checkout -- data/{name}.gz` (the repository ships MNIST), "
+        f"or copy the original file into the data folder; then run again."
+    )
+
+
+def decompress(root: Path, name: str, expected_md5: str) -> None:
+    """Decompress `<root>/<name>.gz` into the raw folder, atomically, after checking its MD5."""
+    source = root / f"{name}.gz"
+    target = raw_dir(root) / name
+    if not source.exists():
+        raise DataError(f"MNIST file {source} is missing. {restore_hint(name)}")
+    try:
+        payload = gzip.decompress(source.read_bytes())
+    except (OSError, EOFError) as error:
+        raise DataError(
+            f"MNIST file {source} is truncated or corrupt ({error}). {restore_hint(name)}"
+        ) from error
+    actual = hashlib.md5(payload).hexdigest()
+    if actual != expected_md5:
+        raise DataError(
+            f"MNIST file {source} decompresses to data with MD5 {actual}, expected "
+            f"{expected_md5} (from MD5SUMS.raw): the file is corrupt. {restore_hint(name)}"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    partial.write_bytes(payload)
+    os.replace(partial, target)
+
+
+def file_signature(path: Path) -> list[int]:
+    """Size and modification time: cheap evidence that a verified file has not changed since."""
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def prepare_mnist(root: Path | None = None) -> Path:
+    """Make sure the four decompressed, MD5-verified files are in `<root>/MNIST/raw/`.
+
+    Verification runs once; later calls only compare file sizes and times with the record.
+    Returns the raw folder.
+    """
+    root = Path(root) if root is not None else default_root()
+    if not (root / "MD5SUMS.raw").exists():
+        if colab_download(root):
+            return raw_dir(root)
+        raise DataError(
+            f"No MNIST data folder at {root.resolve()} (MD5SUMS.raw not found). Run from the "
+            f"repository's root, restore it with `git checkout -- data/`, or set ${DATA_ENV} "
+            "to the folder that holds the four .gz files and MD5SUMS.raw."
+        )
+    stamp_path = raw_dir(root) / VERIFIED_STAMP
+    record = json.loads(stamp_path.read_text()) if stamp_path.exists() else {}
+    for name, expected in read_md5sums(root).items():
+        target = raw_dir(root) / name
+        if target.exists() and record.get(name) == file_signature(target):
+            continue
+        if not target.exists() or md5_of(target) != expected:
+            decompress(root, name, expected)
+        record[name] = file_signature(target)
+    stamp_path.write_text(json.dumps(record, indent=1))
+    return raw_dir(root)
+
+
+def colab_download(root: Path) -> bool:
+    """On Google Colab, where the shipped data folder is absent, fetch MNIST via torchvision."""
+    try:
+        import google.colab  # noqa: F401
+    except ImportError:
+        return False
+    import torchvision
+
+    for train in (True, False):
+        torchvision.datasets.MNIST(root=str(root), train=train, download=True)
+    return True
+
+
+def read_idx(path: Path, kind: str) -> torch.Tensor:
+    """Parse an IDX file (big-endian header, then uint8 values) into a uint8 tensor."""
+    data = bytearray(path.read_bytes())
+    magic = int.from_bytes(data[0:4], "big")
+    if magic != IDX_MAGIC[kind]:
+        raise DataError(f"{path} is not an MNIST {kind} file (magic number {magic}).")
+    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(data[3])]
+    header = 4 + 4 * len(dims)
+    return torch.frombuffer(data, dtype=torch.uint8, offset=header).view(*dims)
+
+
+def load_mnist(
+    split: str = "train",
+    device: torch.device | str = "cpu",
+    limit: int | None = None,
+    root: Path | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images (N, 1, 28, 28) float32 in [0, 1] and labels (N,) int64 of one split, on `device`.
+
+    `limit` keeps the first `limit` examples (used by the notebooks' smoke mode).
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
+    folder = prepare_mnist(root)
+    pixels = read_idx(folder / FILES[split, "images"], "images")[:limit]  # (N, 28, 28) uint8
+    labels = read_idx(folder / FILES[split, "labels"], "labels")[:limit]  # (N,) uint8
+    images = pixels.to(device).unsqueeze(1).float().div_(255)  # (N, 1, 28, 28)
+    return images, labels.to(device=device, dtype=torch.int64)
+
+
+def minibatches(
+    *tensors: torch.Tensor, batch_size: int, generator: torch.Generator | None = None
+) -> Iterator[tuple[torch.Tensor, ...]]:
+    """Yield aligned, shuffled slices of same-length tensors that already live on the device.
+
+    A fresh permutation per call (i.e. per epoch) comes from `generator`, so a seeded generator
+    gives the same order every run. Without a generator the order is kept (for evaluation).
+    """
+    count = tensors[0].shape[0]
+    if generator is None:
+        for start in range(0, count, batch_size):
+            yield tuple(t[start : start + batch_size] for t in tensors)
+        return
+    order = torch.randperm(count, generator=generator).to(tensors[0].device)
+    for start in range(0, count, batch_size):
+        index = order[start : start + batch_size]
+        yield tuple(t[index] for t in tensors)
+
+
+if __name__ == "__main__":
+    print(f"MNIST ready in {prepare_mnist()}")

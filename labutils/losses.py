@@ -1,0 +1,64 @@
+"""Losses of the three models, each reported per example (averaged over the batch)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+
+from ._checks import check_images
+
+
+def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL( N(mu, diag(sigma^2)) || N(0, I) ) per example, (N,), from mu and log sigma^2 (N, D).
+
+    Closed form (derived in the VAE chapter): -1/2 * sum_j (1 + log sigma_j^2 - mu_j^2 - sigma_j^2).
+    """
+    if mu.shape != logvar.shape:
+        raise ValueError(f"mu {tuple(mu.shape)} and logvar {tuple(logvar.shape)} must match.")
+    return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp(), dim=1)  # (N,)
+
+
+def reconstruction_bce(logits: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
+    """-log p(x|z) under independent Bernoulli pixels, summed over the 784 pixels: (N,)."""
+    check_images(images, "reconstruction_bce (images)")
+    if logits.shape != images.shape:
+        raise ValueError(
+            f"logits {tuple(logits.shape)} must have the images' shape {tuple(images.shape)}."
+        )
+    bce = F.binary_cross_entropy_with_logits(logits, images, reduction="none")
+    return bce.flatten(1).sum(dim=1)  # (N,)
+
+
+class VAELoss(NamedTuple):
+    """Negative ELBO per example and its two parts, each averaged over the batch."""
+
+    total: torch.Tensor
+    reconstruction: torch.Tensor
+    kl: torch.Tensor
+
+
+def vae_loss(
+    logits: torch.Tensor,
+    images: torch.Tensor,
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    beta: float = 1.0,
+) -> VAELoss:
+    """Reconstruction BCE (summed over pixels) + beta * KL, per example, averaged over the batch."""
+    reconstruction = reconstruction_bce(logits, images).mean()
+    kl = kl_divergence(mu, logvar).mean()
+    return VAELoss(reconstruction + beta * kl, reconstruction, kl)
+
+
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """-[log D(x) + log(1 - D(G(z)))], averaged: D learns to say 1 for real, 0 for fake."""
+    real = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+    fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+    return real + fake
+
+
+def generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    """Non-saturating generator loss -log D(G(z)): strong gradients while D rejects the fakes."""
+    return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))

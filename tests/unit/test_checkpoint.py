@@ -1,0 +1,58 @@
+"""Checkpoints: round trip, atomic writes, and clear errors for files that do not fit."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from labutils import VAE, Autoencoder, CheckpointError, load_checkpoint, save_checkpoint
+
+
+def test_round_trip_restores_weights_and_extra(tmp_path):
+    path = tmp_path / "vae.pt"
+    saved = VAE(3, hidden=(16,))
+    save_checkpoint(path, {"vae": saved}, history={"train_total": [1.5, 1.2]})
+    loaded = VAE(3, hidden=(16,))
+    extra = load_checkpoint(path, {"vae": loaded})
+    assert extra["history"]["train_total"] == [1.5, 1.2]
+    for a, b in zip(saved.parameters(), loaded.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_other_latent_size_names_the_setting(tmp_path):
+    path = tmp_path / "vae.pt"
+    save_checkpoint(path, {"vae": VAE(2, hidden=(16,))})
+    with pytest.raises(
+        CheckpointError, match="saved with latent_dim=2, but this model has latent_dim=20"
+    ):
+        load_checkpoint(path, {"vae": VAE(20, hidden=(16,))})
+
+
+def test_other_model_class_is_named(tmp_path):
+    path = tmp_path / "ae.pt"
+    save_checkpoint(path, {"model": Autoencoder(2)})
+    with pytest.raises(CheckpointError, match="saved from a Autoencoder, not a VAE"):
+        load_checkpoint(path, {"model": VAE(2)})
+
+
+def test_a_file_that_is_not_a_checkpoint(tmp_path):
+    path = tmp_path / "notes.pt"
+    path.write_text("these are my notes")
+    with pytest.raises(CheckpointError, match="not a readable labutils checkpoint"):
+        load_checkpoint(path, {"model": VAE(2)})
+
+
+def test_a_crash_mid_write_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "vae.pt"
+    save_checkpoint(path, {"vae": VAE(2, hidden=(8,))}, history={"epoch": [1]})
+
+    def crash(obj, f, *args, **kwargs):
+        f.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", crash)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(path, {"vae": VAE(2, hidden=(8,))}, history={"epoch": [2]})
+    monkeypatch.undo()
+    assert load_checkpoint(path, {"vae": VAE(2, hidden=(8,))})["history"] == {"epoch": [1]}
+    assert [p.name for p in tmp_path.iterdir()] == ["vae.pt"]  # no temporary file left behind
