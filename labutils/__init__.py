@@ -3,7 +3,13 @@
 A chapter teaches a piece once in the notebook, then calls it from here.
 """
 
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoint import (
+    CheckpointError,
+    checkpoint_path,
+    load_checkpoint,
+    save_checkpoint,
+    train_or_load,
+)
 from .data import DataError, load_mnist, minibatches, prepare_mnist
 from .device import get_device, seed_everything
 from .losses import (
@@ -20,6 +26,8 @@ __all__ = [
     "VAE",
     "Autoencoder",
     "CheckpointError",
+    "checkpoint_path",
+    "train_or_load",
     "DataError",
     "Discriminator",
     "Generator",

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 from torch import nn
+
+from .paths import course_dir
 
 
 class CheckpointError(RuntimeError):
@@ -97,3 +100,30 @@ def load_checkpoint(path: str | Path, models: dict[str, nn.Module]) -> dict:
         check_fits(name, saved, model, path)
         model.load_state_dict(saved["state_dict"])
     return payload["extra"]
+
+
+def checkpoint_path(name: str, smoke: bool = False) -> Path:
+    """Where a chapter keeps model `name`: $LABUTILS_CHECKPOINTS or checkpoints/, per mode."""
+    root = Path(os.environ.get("LABUTILS_CHECKPOINTS") or course_dir("checkpoints"))
+    return root / ("smoke" if smoke else "full") / f"{name}.pt"
+
+
+def train_or_load(
+    path: str | Path,
+    models: dict[str, nn.Module],
+    train: Callable[[], dict[str, list[float]]],
+    retrain: bool = False,
+) -> dict[str, list[float]]:
+    """Load `models` and their training history from `path`, or train them and save both.
+
+    `train()` trains the models in place and returns the history. Re-running a chapter then
+    costs seconds instead of minutes; pass `retrain=True` to train again.
+    """
+    path = Path(path)
+    if path.exists() and not retrain:
+        history = load_checkpoint(path, models)["history"]
+        print(f"Loaded trained weights from {path} (set RETRAIN = True to train again).")
+        return history
+    history = train()
+    save_checkpoint(path, models, history=history)
+    return history

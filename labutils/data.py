@@ -17,6 +17,8 @@ from pathlib import Path
 
 import torch
 
+from .paths import course_dir
+
 DATA_ENV = "LABUTILS_DATA"
 FILES = {
     ("train", "images"): "train-images-idx3-ubyte",
@@ -36,8 +38,7 @@ def default_root() -> Path:
     """`$LABUTILS_DATA`, else the repository's `data/` folder, else `./data` (e.g. on Colab)."""
     if os.environ.get(DATA_ENV):
         return Path(os.environ[DATA_ENV])
-    shipped = Path(__file__).resolve().parent.parent / "data"
-    return shipped if (shipped / "MD5SUMS.raw").exists() else Path("data")
+    return course_dir("data")
 
 
 def raw_dir(root: Path) -> Path:

@@ -1,0 +1,26 @@
+"""Every chapter runs top to bottom in smoke mode; its closing assertion cells check its results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import papermill
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda path: path.stem)
+def test_chapter_runs_in_smoke_mode(notebook: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LABUTILS_SMOKE", "1")
+    monkeypatch.setenv("LABUTILS_PROGRESS", "0")
+    monkeypatch.setenv("LABUTILS_CHECKPOINTS", str(tmp_path / "checkpoints"))  # train afresh
+    papermill.execute_notebook(
+        notebook,
+        tmp_path / notebook.name,
+        cwd=notebook.parent,  # as the book build runs it
+        kernel_name="python3",
+        progress_bar=False,
+        execution_timeout=300,
+    )
