@@ -20,7 +20,17 @@ from .losses import (
     vae_loss,
 )
 from .models import VAE, Autoencoder, Discriminator, Generator, reparameterize
-from .train import ae_step, evaluate_ae, evaluate_vae, fit, gan_step, vae_step
+from .train import (
+    ae_step,
+    evaluate_ae,
+    evaluate_vae,
+    fit,
+    fit_autoencoder,
+    fit_dcgan,
+    fit_vae,
+    gan_step,
+    vae_step,
+)
 
 __all__ = [
     "VAE",
@@ -36,6 +46,9 @@ __all__ = [
     "evaluate_ae",
     "evaluate_vae",
     "fit",
+    "fit_autoencoder",
+    "fit_dcgan",
+    "fit_vae",
     "gan_step",
     "generator_loss",
     "get_device",

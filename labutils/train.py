@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ._checks import require_positive_int
+from ._checks import require_positive_float, require_positive_int
 from .data import minibatches
 from .losses import discriminator_loss, generator_loss, vae_loss
 from .models import VAE, Autoencoder, Discriminator, Generator
@@ -174,3 +174,84 @@ def epoch_summary(epoch: int, epochs: int, history: History) -> str:
             parts.append(f"{name} {values[-1]:.4g}")
     parts.append(f"({history['seconds'][-1]:.1f} s)")
     return "  ".join(parts)
+
+
+def fit_autoencoder(
+    model: Autoencoder,
+    train_images: torch.Tensor,
+    test_images: torch.Tensor,
+    *,
+    epochs: int,
+    lr: float = 1e-3,
+    batch_size: int = 128,
+    seed: int = 0,
+) -> History:
+    """The course's autoencoder recipe: Adam on the MSE per pixel, evaluated on the test split."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=require_positive_float("lr", lr))
+    return fit(
+        lambda x: ae_step(model, optimizer, x),
+        train_images,
+        epochs=epochs,
+        batch_size=batch_size,
+        evaluate=lambda: evaluate_ae(model, test_images),
+        seed=seed,
+    )
+
+
+def fit_vae(
+    model: VAE,
+    train_images: torch.Tensor,
+    test_images: torch.Tensor,
+    *,
+    epochs: int,
+    lr: float = 1e-3,
+    batch_size: int = 128,
+    beta: float = 1.0,
+    seed: int = 0,
+) -> History:
+    """The course's VAE recipe: Adam on the negative ELBO, evaluated on the test split."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=require_positive_float("lr", lr))
+    return fit(
+        lambda x: vae_step(model, optimizer, x, beta),
+        train_images,
+        epochs=epochs,
+        batch_size=batch_size,
+        evaluate=lambda: evaluate_vae(model, test_images),
+        seed=seed,
+    )
+
+
+def fit_dcgan(
+    generator: Generator,
+    discriminator: Discriminator,
+    train_images: torch.Tensor,
+    *,
+    epochs: int,
+    fixed_noise: torch.Tensor,
+    lr: float = 2e-4,
+    batch_size: int = 128,
+    seed: int = 0,
+) -> History:
+    """Radford et al.'s recipe (Adam, lr 2e-4, beta1 0.5); `history["samples"]` holds the images
+    generated from `fixed_noise` after each epoch, (epochs, N, 1, 28, 28) in [-1, 1]."""
+    lr = require_positive_float("lr", lr)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=(0.5, 0.999))
+    snapshots: list[torch.Tensor] = []
+
+    @torch.inference_mode()
+    def snapshot() -> dict[str, float]:
+        generator.eval()
+        snapshots.append(generator(fixed_noise).cpu())
+        return {}
+
+    history = fit(
+        lambda x: gan_step(generator, discriminator, opt_g, opt_d, x),
+        train_images,
+        epochs=epochs,
+        batch_size=batch_size,
+        evaluate=snapshot,
+        seed=seed,
+    )
+    history["samples"] = torch.stack(snapshots)
+    return history
