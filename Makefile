@@ -13,7 +13,7 @@ book: install data  ## Train every model and build the full book into _build/htm
 
 test: install data  ## Run the whole test suite (unit tests, notebooks in smoke mode, book build)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 install: $(STAMP)
 
