@@ -5,13 +5,21 @@ BIN    := $(VENV)/bin
 # The install stamp is keyed on pyproject.toml's content: editing it reinstalls, nothing else does.
 STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 DATA   := data/MNIST/raw/.verified.json
+# The book serves MathJax and the widget renderer itself (no CDN): npm installs them, pinned by
+# package-lock.json, into _build/npm; the files the pages load are copied to book/_static/npm.
+VENDOR := book/_static/npm
+ASSETS := $(VENDOR)/.installed-$(shell sha1sum package-lock.json | cut -c1-12)
+NPM    := _build/npm/node_modules
+# The browser check (tests/browser) drives Debian's Chromium with Playwright.
+CHROMIUM := /usr/bin/chromium
+SUDO   := $(shell test "$$(id -u)" = 0 || echo sudo)
 
-.PHONY: book test install data lint clean
+.PHONY: book test install data assets browser lint clean
 
-book: install data  ## Train every model and build the full book into _build/html
+book: install data assets  ## Train every model and build the full book into _build/html
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-test: install data  ## Run the whole test suite (unit tests, notebooks in smoke mode, book build)
+test: install data assets browser  ## Run the whole test suite (unit tests, notebooks in smoke mode, book build, browser check)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 2 --dist loadgroup
 
@@ -29,9 +37,36 @@ data: $(DATA)
 $(DATA): | $(STAMP)
 	$(BIN)/python -m labutils.data
 
+assets: $(ASSETS)  ## MathJax and the ipywidgets HTML manager, copied into the book's static files
+
+$(ASSETS): package.json package-lock.json
+	command -v npm >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq npm)
+	mkdir -p _build/npm
+	cp package.json package-lock.json _build/npm/
+	npm ci --prefix _build/npm --no-audit --no-fund --ignore-scripts
+	rm -rf $(VENDOR)
+	mkdir -p $(VENDOR)/mathjax/input $(VENDOR)/mathjax/output $(VENDOR)/html-manager
+	cp -r $(NPM)/mathjax/LICENSE $(NPM)/mathjax/es5/tex-chtml.js $(NPM)/mathjax/es5/ui \
+	    $(NPM)/mathjax/es5/a11y $(NPM)/mathjax/es5/sre $(VENDOR)/mathjax/
+	cp -r $(NPM)/mathjax/es5/input/tex $(VENDOR)/mathjax/input/
+	cp -r $(NPM)/mathjax/es5/output/chtml $(VENDOR)/mathjax/output/
+	cd $(NPM)/@jupyter-widgets/html-manager/dist && \
+	    cp embed.js embed.js.LICENSE.txt *.woff2 *.woff *.ttf *.eot *.svg $(CURDIR)/$(VENDOR)/html-manager/
+	touch $@
+
+browser: $(CHROMIUM)  ## Headless Chromium for the browser check (Playwright is in the dev extra)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq chromium
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf _build data/MNIST checkpoints
+	rm -rf _build data/MNIST checkpoints $(VENDOR)
+
+.PHONY: student
+student: install  ## Write the student notebooks (solutions replaced by stubs) into student/
+	$(BIN)/python -m labutils.student

@@ -4,6 +4,7 @@ A chapter teaches a piece once in the notebook, then calls it from here.
 """
 
 from .checkpoint import (
+    Checkpointer,
     CheckpointError,
     checkpoint_path,
     load_checkpoint,
@@ -20,7 +21,9 @@ from .losses import (
     vae_loss,
 )
 from .models import VAE, Autoencoder, Discriminator, Generator, reparameterize
+from .monitor import GANHealthWarning, GANMonitor
 from .train import (
+    NonFiniteLossWarning,
     ae_step,
     evaluate_ae,
     evaluate_vae,
@@ -36,6 +39,10 @@ __all__ = [
     "VAE",
     "Autoencoder",
     "CheckpointError",
+    "Checkpointer",
+    "GANHealthWarning",
+    "GANMonitor",
+    "NonFiniteLossWarning",
     "checkpoint_path",
     "train_or_load",
     "DataError",

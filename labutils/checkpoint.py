@@ -2,19 +2,27 @@
 
 A checkpoint stores, for each named model, its class, its constructor settings (`config`) and its
 weights, plus any plain extra data (a training history). Loading into a model of another class or
-setting fails with a message naming the setting that differs.
+setting fails with a message naming the setting that differs. Tensors are read onto the CPU
+(`map_location="cpu"`), so a checkpoint saved on a GPU loads on a machine without one.
+
+`Checkpointer` is what `fit` uses to save a run at the end of every epoch -- models, optimizers,
+history and random generators -- and to resume it exactly.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from .device import rng_state, set_rng_state
+from .distributed import is_main
 from .paths import course_dir
 
 
@@ -53,6 +61,17 @@ def save_checkpoint(path: str | Path, models: dict[str, nn.Module], **extra: obj
         raise
 
 
+def unreadable_because(error: Exception) -> str:
+    """Why torch.load failed, in a few words (torch's own advice to trust the file is left out)."""
+    if isinstance(error, pickle.UnpicklingError):
+        return (
+            "UnpicklingError: it is not a PyTorch file, or it holds Python objects besides "
+            "tensors, which labutils never loads because loading them can run code"
+        )
+    first_line = str(error).splitlines()[0] if str(error) else "the file ends early"
+    return f"{type(error).__name__}: {first_line}"
+
+
 def read_checkpoint(path: str | Path) -> dict:
     """The checkpoint's contents, on the CPU, or a CheckpointError saying why it is not one."""
     path = Path(path)
@@ -62,8 +81,8 @@ def read_checkpoint(path: str | Path) -> dict:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch.load raises many types for a file that is not one
         raise CheckpointError(
-            f"{path} is not a readable labutils checkpoint ({type(error).__name__}: "
-            f"{str(error).splitlines()[0] if str(error) else 'empty'}). Delete it and train again."
+            f"{path} is not a readable labutils checkpoint ({unreadable_because(error)}). "
+            "Delete it and train again."
         ) from error
     if not isinstance(payload, dict) or "models" not in payload:
         raise CheckpointError(
@@ -118,6 +137,8 @@ def train_or_load(
 
     `train()` trains the models in place and returns the history. Re-running a chapter then
     costs seconds instead of minutes; pass `retrain=True` to train again.
+    An interrupted or failed run (its history has a "stopped" entry) is not saved, so that the
+    next run trains again instead of loading a half-trained model.
     """
     path = Path(path)
     if path.exists() and not retrain:
@@ -125,5 +146,73 @@ def train_or_load(
         print(f"Loaded trained weights from {path} (set RETRAIN = True to train again).")
         return history
     history = train()
+    if "stopped" in history:
+        print(f"Not saving {path}: training stopped early; the next run trains again.")
+        return history
     save_checkpoint(path, models, history=history)
     return history
+
+
+@dataclass
+class Checkpointer:
+    """Saves a training run at the end of each epoch to `path`; resumes it when `resume` is set.
+
+    The file is an ordinary labutils checkpoint (so `load_checkpoint` reads its models) whose
+    extra data holds the epoch, the history, the optimizers' states and every random generator's
+    state, including the one `fit` shuffles with: a resumed run continues exactly where the saved
+    one stopped, bit for bit on a CPU.
+    """
+
+    path: Path
+    models: dict[str, nn.Module]
+    optimizers: dict[str, torch.optim.Optimizer] = field(default_factory=dict)
+    resume: bool = False
+    saved_epoch: int | None = field(default=None, init=False)  # what `path` holds from this run
+
+    def weights_are_finite(self) -> bool:
+        """Whether every model's floating-point parameters and buffers are finite (one sync)."""
+        tensors = [t for m in self.models.values() for t in m.state_dict().values()]
+        flags = [torch.isfinite(t).all() for t in tensors if t.is_floating_point()]
+        return bool(torch.stack(flags).all())
+
+    def save(self, epoch: int, history: dict, order: torch.Generator) -> None:
+        """Write the state after `epoch` completed epochs (atomically: see `save_checkpoint`).
+
+        Under torch.distributed only process 0 writes; the processes hold the same weights.
+        """
+        if is_main():
+            save_checkpoint(
+                self.path,
+                self.models,
+                epoch=epoch,
+                history=dict(history),
+                optimizers={name: opt.state_dict() for name, opt in self.optimizers.items()},
+                rng={**rng_state(), "order": order.get_state()},
+            )
+        self.saved_epoch = epoch
+
+    def start(self, order: torch.Generator) -> tuple[int, dict]:
+        """(epochs done, their history): restored from `path` when resuming, else (0, {})."""
+        if not self.resume:
+            return 0, {}
+        if not Path(self.path).exists():
+            print(f"No checkpoint at {self.path} to resume from: training from the start.")
+            return 0, {}
+        epoch, history = self.restore(order)
+        print(f"Resuming from {self.path} after epoch {epoch}.")
+        return epoch, history
+
+    def restore(self, order: torch.Generator) -> tuple[int, dict]:
+        """Load models, optimizers and generators from `path`; return (epoch, history)."""
+        extra = load_checkpoint(self.path, self.models)
+        if "optimizers" not in extra:
+            raise CheckpointError(
+                f"{self.path} holds trained weights but no training state (it was not written "
+                "by fit), so training cannot resume from it. Use another checkpoint_path."
+            )
+        for name, optimizer in self.optimizers.items():
+            optimizer.load_state_dict(extra["optimizers"][name])
+        set_rng_state(extra["rng"])
+        order.set_state(extra["rng"]["order"])
+        self.saved_epoch = extra["epoch"]
+        return extra["epoch"], extra["history"]

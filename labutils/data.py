@@ -79,7 +79,8 @@ def decompress(root: Path, name: str, expected_md5: str) -> None:
         payload = gzip.decompress(source.read_bytes())
     except (OSError, EOFError) as error:
         raise DataError(
-            f"MNIST file {source} is truncated or corrupt ({error}). {restore_hint(name)}"
+            f"MNIST file {source} is truncated or corrupt ({error}); its contents should have "
+            f"MD5 {expected_md5} (from MD5SUMS.raw). {restore_hint(name)}"
         ) from error
     actual = hashlib.md5(payload).hexdigest()
     if actual != expected_md5:
@@ -87,10 +88,7 @@ def decompress(root: Path, name: str, expected_md5: str) -> None:
             f"MNIST file {source} decompresses to data with MD5 {actual}, expected "
             f"{expected_md5} (from MD5SUMS.raw): the file is corrupt. {restore_hint(name)}"
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
-    partial.write_bytes(payload)
-    os.replace(partial, target)
+    write_atomically(target, payload)
 
 
 def file_signature(path: Path) -> list[int]:
@@ -115,16 +113,35 @@ def prepare_mnist(root: Path | None = None) -> Path:
             "to the folder that holds the four .gz files and MD5SUMS.raw."
         )
     stamp_path = raw_dir(root) / VERIFIED_STAMP
-    record = json.loads(stamp_path.read_text()) if stamp_path.exists() else {}
+    record = read_record(stamp_path)
+    verified = dict(record)
     for name, expected in read_md5sums(root).items():
         target = raw_dir(root) / name
         if target.exists() and record.get(name) == file_signature(target):
             continue
         if not target.exists() or md5_of(target) != expected:
             decompress(root, name, expected)
-        record[name] = file_signature(target)
-    stamp_path.write_text(json.dumps(record, indent=1))
+        verified[name] = file_signature(target)
+    if verified != record:
+        write_atomically(stamp_path, json.dumps(verified, indent=1).encode())
     return raw_dir(root)
+
+
+def read_record(stamp_path: Path) -> dict[str, list[int]]:
+    """The verification record, or an empty one if it is absent or being rewritten right now."""
+    try:
+        return json.loads(stamp_path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def write_atomically(target: Path, payload: bytes) -> None:
+    """Write `payload` to a private temporary file, then rename it over `target`: another process
+    (a second test worker, a second torchrun rank) never sees a half-written file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    partial.write_bytes(payload)
+    os.replace(partial, target)
 
 
 def colab_download(root: Path) -> bool:

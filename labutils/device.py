@@ -40,3 +40,24 @@ def seed_everything(seed: int) -> None:
     """Seed Python's and PyTorch's generators so that a CPU run repeats bit for bit."""
     random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def rng_state() -> dict[str, object]:
+    """The state of every generator a run draws from: Python's, PyTorch's CPU and CUDA ones.
+
+    Saved with a checkpoint and restored by `set_rng_state`, it lets a resumed run draw exactly
+    the random numbers the uninterrupted run would have drawn.
+    """
+    return {
+        "python": random.getstate(),
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    }
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore generators saved by `rng_state` (CUDA ones only where this machine has the GPUs)."""
+    random.setstate(state["python"])
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"][: torch.cuda.device_count()])

@@ -52,8 +52,19 @@ def vae_loss(
     return VAELoss(reconstruction + beta * kl, reconstruction, kl)
 
 
+def check_logits(logits: torch.Tensor, who: str) -> None:
+    """GAN losses take the discriminator's output: one floating-point logit per image, (N,)."""
+    if logits.dim() != 1 or not logits.is_floating_point():
+        raise ValueError(
+            f"{who} expects one logit per image, shape (N,), got {tuple(logits.shape)} "
+            f"({logits.dtype}); pass the discriminator's output."
+        )
+
+
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
     """-[log D(x) + log(1 - D(G(z)))], averaged: D learns to say 1 for real, 0 for fake."""
+    check_logits(real_logits, "discriminator_loss (real_logits)")
+    check_logits(fake_logits, "discriminator_loss (fake_logits)")
     real = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
     fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
     return real + fake
@@ -61,4 +72,5 @@ def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> 
 
 def generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     """Non-saturating generator loss -log D(G(z)): strong gradients while D rejects the fakes."""
+    check_logits(fake_logits, "generator_loss")
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))

@@ -13,6 +13,8 @@ import torch
 from matplotlib.figure import Figure
 from torchvision.utils import make_grid
 
+from .monitor import rolling_mean
+
 History = dict[str, list[float]]
 
 
@@ -34,7 +36,7 @@ def show_images(
     if ax is None:
         rows = -(-images.shape[0] // nrow)
         _, ax = plt.subplots(figsize=(nrow * 0.6, rows * 0.6 + (0.4 if title else 0)))
-    ax.imshow(image_grid(images, nrow, value_range), cmap="gray_r", vmin=0, vmax=1)
+    ax.imshow(image_grid(images, nrow, value_range).numpy(), cmap="gray_r", vmin=0, vmax=1)
     ax.set_axis_off()
     if title:
         ax.set_title(title)
@@ -115,7 +117,8 @@ def show_manifold(
     with torch.inference_mode():
         images = decode(latent_grid(low, high, steps).to(device))
     fig, ax = plt.subplots(figsize=(6, 6))
-    ax.imshow(image_grid(images, nrow=steps), cmap="gray_r", extent=(low, high, low, high))
+    grid = image_grid(images.cpu(), nrow=steps).numpy()  # (H, W)
+    ax.imshow(grid, cmap="gray_r", extent=(low, high, low, high))
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
     return fig
@@ -125,3 +128,163 @@ def interpolate(z_start: torch.Tensor, z_end: torch.Tensor, steps: int = 10) -> 
     """`steps` points on the straight line from z_start to z_end (both (D,)): (steps, D)."""
     weights = torch.linspace(0, 1, steps, device=z_start.device)[:, None]  # (steps, 1)
     return (1 - weights) * z_start + weights * z_end
+
+
+def show_image_panels(
+    panels: dict[str, torch.Tensor], nrow: int = 10, value_range=(0.0, 1.0)
+) -> Figure:
+    """Image grids side by side, one per titled entry of `panels`: to compare models' output."""
+    rows = max(-(-images.shape[0] // nrow) for images in panels.values())
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(len(panels) * nrow * 0.6, rows * 0.6 + 0.4), squeeze=False
+    )
+    for ax, (title, images) in zip(axes[0], panels.items(), strict=True):
+        show_images(images, nrow=nrow, title=title, value_range=value_range, ax=ax)
+    fig.tight_layout()
+    return fig
+
+
+def show_image_rows(rows: dict[str, torch.Tensor], value_range=(0.0, 1.0)) -> Figure:
+    """One titled row of images per entry of `rows`, stacked so that columns line up: e.g. noisy
+    inputs, a model's outputs and the clean images, one column per example."""
+    count = max(images.shape[0] for images in rows.values())
+    fig, axes = plt.subplots(len(rows), 1, figsize=(count * 0.6, 0.85 * len(rows)), squeeze=False)
+    for ax, (title, images) in zip(axes[:, 0], rows.items(), strict=True):
+        show_images(images, nrow=count, title=title, value_range=value_range, ax=ax)
+    fig.tight_layout()
+    return fig
+
+
+def plot_error_vs_size(
+    sizes: Sequence[int],
+    errors: dict[str, Sequence[float]],
+    points: dict[str, tuple[Sequence[int], Sequence[float]]] | None = None,
+    ylabel: str = "test MSE per pixel",
+    title: str | None = None,
+) -> Figure:
+    """Reconstruction error against the code size: one line per method in `errors` (values
+    aligned with `sizes`, e.g. autoencoder and PCA), and single markers for the (sizes, errors)
+    of each entry of `points` (e.g. models trained longer). Code sizes on a log2 axis."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    styles = ["-o", "--s", ":^", "-.v"]
+    for (label, values), style in zip(errors.items(), styles, strict=False):
+        ax.plot(list(sizes), list(values), style, label=label)
+    for (label, (where, values)), marker in zip((points or {}).items(), "*DP", strict=False):
+        ax.plot(list(where), list(values), marker, color="black", markersize=10, label=label)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(list(sizes), [str(size) for size in sizes])
+    ax.xaxis.set_minor_locator(plt.NullLocator())
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("code size (numbers per image)")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def mark_points(
+    fig: Figure, points: torch.Tensor, label: str, marker: str = "x", color: str = "black"
+) -> Figure:
+    """Draw 2-D points (N, 2) over the first axes of `fig` (e.g. random codes over a
+    `latent_scatter`), with a legend entry `label`."""
+    points = points.detach().cpu()
+    ax = fig.axes[0]
+    ax.scatter(points[:, 0], points[:, 1], marker=marker, color=color, s=28, label=label)
+    ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    return fig
+
+
+def plot_curves(
+    x: torch.Tensor,
+    curves: dict[str, torch.Tensor],
+    xlabel: str,
+    ylabel: str,
+    title: str | None = None,
+) -> Figure:
+    """Several functions of the same variable `x` (N,), one line style each (readable in grey)."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    for (label, y), style in zip(curves.items(), ["-", "--", ":", "-."], strict=False):
+        ax.plot(x.detach().cpu(), y.detach().cpu(), style, linewidth=2, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_step_curves(
+    history: History,
+    metrics: dict[str, str],
+    ylabel: str,
+    window: int = 50,
+    epochs: int | None = None,
+    reference: float | None = None,
+) -> Figure:
+    """Per-iteration curves (`step_<metric>` keys of a `fit` history, mapped to their labels).
+
+    Each raw curve is drawn thin, its centred moving average over `window` iterations thick on top.
+    `epochs` marks the epoch boundaries with dotted lines; `reference` draws a dashed level.
+    """
+    fig, ax = plt.subplots(figsize=(6.5, 3.4))
+    total = len(history[next(iter(metrics))])  # iterations in the history
+    for (name, label), style in zip(metrics.items(), ["-", "--", ":", "-."], strict=False):
+        values = history[name]
+        steps = torch.arange(1, len(values) + 1)  # (steps,)
+        (raw,) = ax.plot(steps, values, linewidth=0.6, alpha=0.35)
+        smooth = rolling_mean(values, min(window, len(values)))  # (steps - window + 1,)
+        offset = (len(values) - smooth.numel()) // 2  # centre each average on its window
+        ax.plot(
+            steps[offset : offset + smooth.numel()],
+            smooth,
+            style,
+            color=raw.get_color(),
+            linewidth=2,
+            label=label,
+        )
+    if epochs:
+        for boundary in torch.linspace(0, total, epochs + 1)[1:-1]:
+            ax.axvline(float(boundary), color="grey", linestyle=":", linewidth=1)
+    if reference is not None:
+        ax.axhline(reference, color="black", linestyle="--", linewidth=1)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel(ylabel)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_class_histograms(histograms: dict[str, torch.Tensor], title: str | None = None) -> Figure:
+    """Fraction of images predicted as each digit: one group of bars per digit, one bar per entry
+    of `histograms` (each (10,), summing to 1), hatched so that it reads in greyscale; the dashed
+    line is the uniform 1/10 that a model covering every digit equally would reach."""
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    width = 0.8 / len(histograms)
+    hatches = ["", "//", "..", "xx", "\\\\", "--"]
+    for i, (label, histogram) in enumerate(histograms.items()):
+        positions = torch.arange(10) - 0.4 + (i + 0.5) * width  # (10,) bar centres
+        ax.bar(
+            positions,
+            histogram.detach().cpu(),
+            width,
+            label=label,
+            hatch=hatches[i % len(hatches)],
+            edgecolor="black",
+            linewidth=0.5,
+        )
+    ax.axhline(0.1, color="black", linestyle="--", linewidth=1, label="uniform (1/10)")
+    ax.set_xticks(range(10))
+    ax.set_xlabel("digit predicted by the classifier")
+    ax.set_ylabel("fraction of images")
+    ax.legend(fontsize=8, ncol=2)
+    ax.grid(alpha=0.3, axis="y")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,143 @@
+"""Record the loss bands that `labutils.checkers.check_on_track` compares a learner's run with.
+
+For each exercise that trains a model (Exercise 1.2's denoising autoencoder, Exercise 2.3's
+beta-VAE), the reference solution is trained from several seeds, in smoke and in full mode, with
+the settings below -- the settings the exercises use. The band of each epoch is the mean training
+loss over the seeds +- max(3 standard deviations, 5% of the mean). The result is written to
+`labutils/reference_bands.json`, which ships with the package.
+
+    .venv/bin/python scripts/record_bands.py                  # both modes, 5 seeds
+    .venv/bin/python scripts/record_bands.py --modes smoke    # re-record smoke mode only
+
+Runs on the CPU, so that the bands do not depend on a GPU's arithmetic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from labutils import VAE, Autoencoder, fit, fit_vae, load_mnist, seed_everything
+from labutils.train import History, Metrics
+
+BANDS = Path(__file__).resolve().parents[1] / "labutils" / "reference_bands.json"
+COMMON = {"latent_dim": 20, "lr": 1e-3, "batch_size": 128}
+SMOKE = {"limit": 2000, "epochs": 1}  # as the chapters' smoke mode
+FULL = {"limit": None, "epochs": 3}
+RUNS = {
+    "denoising-ae": {"metric": "loss", "noise_std": 0.3},  # Exercise 1.2
+    "beta-vae": {"metric": "total", "beta": 4.0},  # Exercise 2.3
+}
+RELATIVE_FLOOR = 0.05  # the band is never narrower than +- 5% of the mean
+SPREAD = 3.0  # ... nor than +- 3 standard deviations over the seeds
+
+
+def settings(run: str, mode: str) -> dict:
+    """Everything that defines reference run `run` in `mode` ("smoke" or "full")."""
+    extra = {k: v for k, v in RUNS[run].items() if k != "metric"}
+    return {**COMMON, **(SMOKE if mode == "smoke" else FULL), **extra}
+
+
+def add_noise(
+    images: torch.Tensor, std: float, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Exercise 1.2's reference solution: Gaussian noise of `std`, clipped to [0, 1]."""
+    noise = torch.randn(images.shape, generator=generator, device=images.device)
+    return (images + std * noise).clamp(0, 1)  # (N, 1, 28, 28)
+
+
+def denoising_step(
+    model: Autoencoder, optimizer: torch.optim.Optimizer, images: torch.Tensor, std: float
+) -> Metrics:
+    """One update of a denoising autoencoder: reconstruct the clean images from noisy ones."""
+    model.train()
+    optimizer.zero_grad(set_to_none=True)
+    loss = F.mse_loss(model(add_noise(images, std)), images)
+    loss.backward()
+    optimizer.step()
+    return {"loss": loss.detach()}
+
+
+def train_run(run: str, mode: str, seed: int, lr_scale: float = 1.0) -> History:
+    """Train reference run `run` in `mode` from `seed` on the CPU and return its history;
+    `lr_scale` multiplies the learning rate (the tests use it to make a run too slow)."""
+    s = settings(run, mode)
+    seed_everything(seed)
+    images, _ = load_mnist("train", limit=s["limit"])  # (N, 1, 28, 28)
+    lr = s["lr"] * lr_scale
+    if run == "denoising-ae":
+        model = Autoencoder(latent_dim=s["latent_dim"])
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        return fit(
+            lambda x: denoising_step(model, optimizer, x, s["noise_std"]),
+            images,
+            epochs=s["epochs"],
+            batch_size=s["batch_size"],
+            seed=seed,
+        )
+    test_images, _ = load_mnist("test", limit=s["limit"])
+    return fit_vae(
+        VAE(latent_dim=s["latent_dim"]),
+        images,
+        test_images,
+        epochs=s["epochs"],
+        lr=lr,
+        batch_size=s["batch_size"],
+        beta=s["beta"],
+        seed=seed,
+    )
+
+
+def rounded(values: list[float]) -> list[float]:
+    """Six significant digits: enough for a band, and a stable, readable JSON file."""
+    return [float(f"{v:.6g}") for v in values]
+
+
+def band(run: str, mode: str, seeds: int) -> dict:
+    """Train `seeds` reference runs and summarise their per-epoch losses as a band."""
+    metric = RUNS[run]["metric"]
+    histories = [train_run(run, mode, seed) for seed in range(seeds)]
+    curves = [h[f"train_{metric}"] for h in histories]  # seeds x epochs
+    means = [statistics.fmean(epoch) for epoch in zip(*curves, strict=True)]
+    sds = [statistics.stdev(epoch) for epoch in zip(*curves, strict=True)]
+    widths = [max(SPREAD * sd, RELATIVE_FLOOR * m) for m, sd in zip(means, sds, strict=True)]
+    return {
+        "metric": metric,
+        "settings": settings(run, mode),
+        "seeds": seeds,
+        "steps_per_epoch": len(histories[0][f"step_{metric}"]) // len(curves[0]),
+        "mean": rounded(means),
+        "sd": rounded(sds),
+        "low": rounded([m - w for m, w in zip(means, widths, strict=True)]),
+        "high": rounded([m + w for m, w in zip(means, widths, strict=True)]),
+    }
+
+
+def main() -> None:
+    """Record the requested modes, keep the others from the existing file, write it."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--modes", nargs="+", choices=["smoke", "full"], default=["smoke", "full"])
+    parser.add_argument("--seeds", type=int, default=5)
+    args = parser.parse_args()
+    torch.set_num_threads(1)  # also keeps runs repeatable across machines' thread counts
+    bands = json.loads(BANDS.read_text()) if BANDS.exists() else {"runs": {}}
+    bands["about"] = (
+        "Per-epoch training-loss bands of the exercises' reference runs (mean over seeds "
+        f"+- max({SPREAD:g} sd, {RELATIVE_FLOOR:.0%} of the mean)); written by "
+        "scripts/record_bands.py, read by labutils.checkers.check_on_track."
+    )
+    for run in RUNS:
+        for mode in args.modes:
+            bands["runs"].setdefault(run, {})[mode] = band(run, mode, args.seeds)
+            print(run, mode, bands["runs"][run][mode])
+    BANDS.write_text(json.dumps(bands, indent=1, sort_keys=True) + "\n")
+    print(f"Wrote {BANDS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Chapter notebooks follow the course's conventions (CONTRIBUTING.md) and are stored clean."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
+
+
+def cells(path: Path) -> list:
+    return nbformat.read(path, as_version=4).cells
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda path: path.stem)
+def test_committed_without_outputs(notebook: Path) -> None:
+    for cell in cells(notebook):
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, cell.source[:60]
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda path: path.stem)
+def test_one_parameters_cell_reading_the_environment(notebook: Path) -> None:
+    tagged = [c for c in cells(notebook) if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    assert 'os.environ.get("LABUTILS_SMOKE"' in tagged[0].source
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda path: path.stem)
+def test_objectives_runtime_and_at_least_three_exercises(notebook: Path) -> None:
+    text = "\n".join(c.source for c in cells(notebook) if c.cell_type == "markdown")
+    assert re.search(r"objectives", text, re.IGNORECASE)
+    assert re.search(r"runtime|run time|takes about", text, re.IGNORECASE)
+    assert len(re.findall(r"\{admonition\} Exercise", text)) >= 3
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda path: path.stem)
+def test_every_solution_is_hidden_in_the_book(notebook: Path) -> None:
+    for cell in cells(notebook):
+        tags = cell.metadata.get("tags", [])
+        if "solution" in tags:
+            assert "hide-input" in tags, cell.source[:60]
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda path: path.stem)
+def test_every_figure_has_caption_and_alt_text(notebook: Path) -> None:
+    for cell in cells(notebook):
+        figure = cell.metadata.get("mystnb", {})
+        if "figure" in figure or "image" in figure:
+            assert figure["figure"].get("caption") and figure["image"].get("alt"), cell.source[:60]
+
+
+def test_vae_kl_check_output_is_stable_under_nbval(tmp_path: Path) -> None:
+    """nbval --nbval-lax re-runs the VAE chapter and compares the cells marked NBVAL_CHECK_OUTPUT
+    with the outputs of a reference run (papermill, smoke mode)."""
+    env = dict(
+        os.environ,
+        LABUTILS_SMOKE="1",
+        LABUTILS_PROGRESS="0",
+        LABUTILS_CHECKPOINTS=str(tmp_path / "checkpoints"),
+    )
+    source = ROOT / "book" / "02-vae.ipynb"
+    assert "NBVAL_CHECK_OUTPUT" in source.read_text()
+    reference = tmp_path / "02-vae.ipynb"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "papermill",
+            str(source),
+            str(reference),
+            "--cwd",
+            str(source.parent),
+            "--no-progress-bar",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval-lax",
+            str(reference),
+            "-q",
+            "-p",
+            "no:xdist",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+        ],
+        env=env,
+        cwd=source.parent,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]

@@ -1,0 +1,129 @@
+"""The Colab path, without Colab: every chapter's hidden first cell installs labutils from the one
+repository that _config.yml names (and only on Colab), MNIST is downloaded there because the
+repository's data folder is absent, and a Colab GPU is used when present.
+
+Colab is simulated by putting a module named `google.colab` into `sys.modules`, which is what the
+chapters and `labutils.data` look for.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import nbformat
+import pytest
+import torch
+import torchvision
+import yaml
+
+from labutils import DataError, get_device, prepare_mnist
+from labutils.data import raw_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
+
+
+def first_cell(notebook: Path) -> nbformat.NotebookNode:
+    """A chapter's first cell, where CONTRIBUTING.md puts the Colab install cell."""
+    return nbformat.read(notebook, as_version=4).cells[0]
+
+
+def assigned_string(source: str, name: str) -> str:
+    """The string literal that `source` assigns to `name` (read, not executed)."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == name for target in node.targets
+        ):
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{name} is not assigned in:\n{source}")
+
+
+@pytest.fixture
+def on_colab(monkeypatch):
+    """Make `import google.colab` succeed, as it does on Colab."""
+    monkeypatch.setitem(
+        sys.modules, "google", sys.modules.get("google", types.ModuleType("google"))
+    )
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+
+
+@pytest.fixture
+def off_colab(monkeypatch):
+    """No `google.colab` module, as everywhere but on Colab."""
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+
+
+@pytest.fixture
+def pip_calls(monkeypatch) -> list[tuple[list[str], dict]]:
+    """Record `subprocess.run` calls instead of running them (nothing is installed)."""
+    calls: list[tuple[list[str], dict]] = []
+    monkeypatch.setattr(subprocess, "run", lambda cmd, **kwargs: calls.append((cmd, kwargs)))
+    return calls
+
+
+def test_launch_buttons_use_colab_and_the_branch_the_cell_installs():
+    assert CONFIG["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+    assert CONFIG["repository"]["url"].startswith("https://github.com/")
+    assert CONFIG["repository"]["branch"] == "main"  # the Colab cell installs `@main`
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda path: path.stem)
+def test_first_cell_is_the_hidden_colab_cell_with_the_configured_repository(notebook: Path):
+    cell = first_cell(notebook)
+    assert cell.cell_type == "code"
+    assert "remove-cell" in cell.metadata.get("tags", [])
+    assert assigned_string(cell.source, "REPOSITORY") == CONFIG["repository"]["url"]
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda path: path.stem)
+def test_colab_cell_installs_labutils_from_the_repository_on_colab(notebook, on_colab, pip_calls):
+    exec(first_cell(notebook).source, {})
+    [(command, options)] = pip_calls
+    assert command[:4] == [sys.executable, "-m", "pip", "install"]
+    repository = CONFIG["repository"]
+    assert command[-1] == f"git+{repository['url']}@{repository['branch']}"
+    assert options.get("check") is True  # a failed install stops the notebook
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda path: path.stem)
+def test_colab_cell_does_nothing_elsewhere(notebook, off_colab, pip_calls):
+    exec(first_cell(notebook).source, {})
+    assert pip_calls == []
+
+
+def test_data_is_downloaded_by_torchvision_on_colab(tmp_path, monkeypatch, on_colab):
+    downloads = []
+    monkeypatch.setattr(torchvision.datasets, "MNIST", lambda **kwargs: downloads.append(kwargs))
+    root = tmp_path / "data"  # no shipped .gz files and no MD5SUMS.raw, as on Colab
+    assert prepare_mnist(root) == raw_dir(root)
+    assert downloads == [
+        {"root": str(root), "train": True, "download": True},
+        {"root": str(root), "train": False, "download": True},
+    ]
+
+
+def test_missing_data_folder_is_an_error_off_colab(tmp_path, monkeypatch, off_colab):
+    downloads = []
+    monkeypatch.setattr(torchvision.datasets, "MNIST", lambda **kwargs: downloads.append(kwargs))
+    with pytest.raises(DataError, match="No MNIST data folder"):
+        prepare_mnist(tmp_path / "data")
+    assert downloads == []
+
+
+def test_cuda_is_chosen_when_available(monkeypatch):
+    monkeypatch.delenv("LABUTILS_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert get_device() == torch.device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert get_device() == torch.device("cpu")
+
+
+def test_environment_overrides_an_available_gpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setenv("LABUTILS_DEVICE", "cpu")
+    assert get_device() == torch.device("cpu")
