@@ -14,14 +14,14 @@ NPM    := _build/npm/node_modules
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(shell test "$$(id -u)" = 0 || echo sudo)
 
-.PHONY: book test install data assets browser lint clean
+.PHONY: book test install data assets browser bench classifier lint clean
 
 book: install data assets  ## Train every model and build the full book into _build/html
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 test: install data assets browser  ## Run the whole test suite (unit tests, notebooks in smoke mode, book build, browser check)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -n 2 --dist loadgroup
+	OMP_NUM_THREADS=1 $(BIN)/pytest -n 2 --dist loadgroup  # one thread per worker: 2 cores
 
 install: $(STAMP)
 
@@ -59,6 +59,12 @@ browser: $(CHROMIUM)  ## Headless Chromium for the browser check (Playwright is 
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) apt-get install -y -qq chromium
+
+bench: install data  ## Time labutils' loops against the reference loops (~3 min on 2 cores; not in make test)
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+
+classifier: install data  ## Train chapter 4's classifier again (data/mnist_classifier.pt, ~2.5 min of CPU)
+	$(BIN)/python scripts/train_classifier.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import papermill
 import pytest
+
+from labutils.execution import run_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
@@ -16,11 +17,4 @@ def test_chapter_runs_in_smoke_mode(notebook: Path, tmp_path: Path, monkeypatch)
     monkeypatch.setenv("LABUTILS_SMOKE", "1")
     monkeypatch.setenv("LABUTILS_PROGRESS", "0")
     monkeypatch.setenv("LABUTILS_CHECKPOINTS", str(tmp_path / "checkpoints"))  # train afresh
-    papermill.execute_notebook(
-        notebook,
-        tmp_path / notebook.name,
-        cwd=notebook.parent,  # as the book build runs it
-        kernel_name="python3",
-        progress_bar=False,
-        execution_timeout=300,
-    )
+    run_notebook(notebook, tmp_path / notebook.name, timeout=300, cwd=notebook.parent)
