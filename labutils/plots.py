@@ -254,7 +254,7 @@ def plot_step_curves(
         ax.axhline(reference, color="black", linestyle="--", linewidth=1)
     ax.set_xlabel("iteration")
     ax.set_ylabel(ylabel)
-    ax.legend()
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(metrics), frameon=False)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

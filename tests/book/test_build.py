@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 
@@ -29,12 +30,29 @@ def test_every_toc_page_is_built(smoke_book: Path, page: str) -> None:
     assert (smoke_book / f"{page}.html").exists()
 
 
+def letters(text: str) -> str:
+    """Only the letters and digits of `text`: HTML turns quotes curly and wraps lines."""
+    return re.sub(r"[^A-Za-z0-9]", "", text)
+
+
+def figure_captions(chapter: str) -> list[str]:
+    """The captions of the figure cells a chapter notebook declares in its metadata."""
+    notebook = nbformat.read(ROOT / f"{chapter}.ipynb", as_version=4)
+    figures = [cell.metadata.get("mystnb", {}).get("figure") for cell in notebook.cells]
+    return [figure["caption"] for figure in figures if figure]
+
+
 @pytest.mark.xdist_group("book")
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_chapter_page_shows_its_executed_figures(smoke_book: Path, chapter: str) -> None:
     html = (smoke_book / f"{chapter}.html").read_text()
-    figures = re.findall(r'<img[^>]+src="[^"]*_images/[^"]+\.png"', html)
-    assert len(figures) >= 3, f"{chapter}: only {len(figures)} figures rendered"
+    text = letters(re.sub(r"<[^>]+>", " ", html))
+    captions = figure_captions(chapter)
+    images = re.findall(r'<img[^>]+src="[^"]*_images/[^"]+\.png"', html)
+    assert captions, f"{chapter} declares no figures"
+    assert len(images) >= len(captions), f"{chapter}: {len(images)} images, {len(captions)} figures"
+    for caption in captions:
+        assert letters(caption)[:30] in text, f"{chapter}: caption missing: {caption[:60]}"
     assert "Traceback" not in html
 
 
