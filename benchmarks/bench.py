@@ -7,7 +7,8 @@ One process, one run, the same data and the same models:
      MNIST + ToTensor + DataLoader, sigmoid outputs, summed BCE, `loss.item()` every step);
    - labutils' `fit` with `vae_step` on device-resident images from `load_mnist`;
    - the compute floor: the same forward/backward/Adam work on pre-sliced batches, nothing else.
-2. DCGAN (`Generator(nz=100, width=W)`, `Discriminator(width=W)`, batch 128, Adam 2e-4, beta1 0.5):
+2. DCGAN (`Generator(nz=100, width=W)`, `Discriminator(width=W)`, batch 64, Adam 2e-4, beta1 0.5;
+   the book's W = 24 and batch 64, from book/03-dcgan.ipynb):
    training throughput in images/s of labutils' `gan_step` and of the pytorch/examples `dcgan`
    loop structure (ToTensor + Normalize((0.5,), (0.5,)) + DataLoader; D on real, D on
    fake.detach(), then G; `.item()` of the losses every step), on a fraction of an epoch.
@@ -18,7 +19,7 @@ One process, one run, the same data and the same models:
 Every time is taken as wall-clock and as CPU seconds (see `Timing`).
 
 Prints a table and writes it as JSON (default benchmarks/results/latest.json, or quick.json
-with --quick). Run from anywhere: `python benchmarks/bench.py [--width 32] [--quick]`.
+with --quick). Run from anywhere: `python benchmarks/bench.py [--width 24] [--quick]`.
 """
 
 from __future__ import annotations
@@ -48,13 +49,15 @@ import labutils
 REPO = Path(__file__).resolve().parents[1]
 DATA_ROOT = REPO / "data"
 RESULTS = REPO / "benchmarks" / "results"
-BATCH_SIZE = 128
+BATCH_SIZE = 128  # the VAE's, as in pytorch/examples vae/main.py
+GAN_BATCH_SIZE = 64  # chapter 3's BATCH_SIZE
+BOOK_GAN_WIDTH = 24  # chapter 3's WIDTH
 LATENT_DIM = 20
 NZ = 100
 VAE_LR = 1e-3
 GAN_LR = 2e-4
 GAN_BETAS = (0.5, 0.999)
-EXTRA_WIDTHS = (24,)  # reported besides --width
+EXTRA_WIDTHS = (32,)  # reported besides --width
 Gan = tuple[labutils.Generator, labutils.Discriminator, torch.optim.Adam, torch.optim.Adam]
 
 
@@ -146,15 +149,15 @@ def cycle(batches: list[torch.Tensor]) -> Iterator[torch.Tensor]:
 
 
 def reference_loader(
-    transform: transforms.Compose, limit: int | None, device: torch.device
+    transform: transforms.Compose, limit: int | None, device: torch.device, batch_size: int
 ) -> DataLoader:
-    """`DataLoader(MNIST(root="data", train=True, transform=...), batch_size=128, shuffle=True)`,
+    """`DataLoader(MNIST(root="data", train=True, transform=...), batch_size, shuffle=True)`,
     with pytorch/examples' extra arguments on CUDA (one worker, pinned memory)."""
     dataset = datasets.MNIST(root=str(DATA_ROOT), train=True, download=False, transform=transform)
     if limit is not None:
         dataset = Subset(dataset, range(limit))
     extra = {"num_workers": 1, "pin_memory": True} if device.type == "cuda" else {}
-    return DataLoader(dataset, batch_size=BATCH_SIZE, shuffle=True, **extra)
+    return DataLoader(dataset, batch_size=batch_size, shuffle=True, **extra)
 
 
 def presliced(images: torch.Tensor, seed: int = 0) -> list[torch.Tensor]:
@@ -258,7 +261,7 @@ def warm_up(images: torch.Tensor, device: torch.device, steps: int) -> None:
 def measure_vae(images: torch.Tensor, sizes: Sizes, device: torch.device) -> dict[str, float]:
     """Seconds of one epoch over `images` of the reference loop (over the same images from
     torchvision's dataset), of labutils' loop, and of the floor."""
-    loader = reference_loader(transforms.ToTensor(), sizes.train_images, device)
+    loader = reference_loader(transforms.ToTensor(), sizes.train_images, device, BATCH_SIZE)
     warm_up(images, device, sizes.warmup_steps)
 
     labutils.seed_everything(0)
@@ -296,14 +299,17 @@ def count_parameters(model: nn.Module) -> int:
 # DCGAN: labutils' gan_step and the pytorch/examples dcgan loop structure, same models
 
 
-def new_gan(width: int, device: torch.device, channels_last: bool = False, **adam: object) -> Gan:
-    """A seeded generator/discriminator pair of `width` and their Adam optimizers (DCGAN recipe)."""
+def new_gan(
+    width: int, device: torch.device, layout: torch.memory_format | None = None, **adam: object
+) -> Gan:
+    """A seeded generator/discriminator pair of `width` and their Adam optimizers (DCGAN recipe);
+    the models keep labutils' memory layout (channels-last) unless `layout` names another."""
     labutils.seed_everything(0)
     generator = labutils.Generator(nz=NZ, width=width).to(device)
     discriminator = labutils.Discriminator(width=width).to(device)
-    if channels_last:
-        generator.to(memory_format=torch.channels_last)
-        discriminator.to(memory_format=torch.channels_last)
+    if layout is not None:
+        generator.to(memory_format=layout)
+        discriminator.to(memory_format=layout)
     opt_g = torch.optim.Adam(generator.parameters(), lr=GAN_LR, betas=GAN_BETAS, **adam)
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=GAN_LR, betas=GAN_BETAS, **adam)
     return generator, discriminator, opt_g, opt_d
@@ -370,7 +376,7 @@ def endless_minibatches(images: torch.Tensor) -> Iterator[tuple[torch.Tensor, ..
     """labutils' shuffled minibatches of device-resident images, epoch after epoch."""
     order = torch.Generator().manual_seed(0)
     while True:
-        yield from labutils.minibatches(images, batch_size=BATCH_SIZE, generator=order)
+        yield from labutils.minibatches(images, batch_size=GAN_BATCH_SIZE, generator=order)
 
 
 def gan_timing(run: Callable[[int], object], sizes: Sizes, device: torch.device) -> Timing:
@@ -385,13 +391,13 @@ def measure_dcgan(
 ) -> dict[str, float]:
     """DCGAN training throughput of labutils and of the reference loop at one width."""
     normalize = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
-    loader = endless_loader(reference_loader(normalize, sizes.train_images, device))
+    loader = endless_loader(reference_loader(normalize, sizes.train_images, device, GAN_BATCH_SIZE))
     gan = new_gan(width, device)
     reference = gan_timing(lambda n: reference_gan_batches(gan, loader, n, device), sizes, device)
     batches = endless_minibatches(images)
     gan = new_gan(width, device)
     ours = gan_timing(lambda n: gan_batches(gan, batches, n), sizes, device)
-    count = sizes.gan_batches * BATCH_SIZE
+    count = sizes.gan_batches * GAN_BATCH_SIZE
     return {
         "width": width,
         "labutils_images_per_s": count / ours.wall,
@@ -475,16 +481,15 @@ def evaluation_variants(sizes: Sizes, device: torch.device) -> dict:
     return interleaved(blocks, sizes.rounds, device)
 
 
-def gan_step_frozen_d(
+def gan_step_all_gradients(
     generator: labutils.Generator,
     discriminator: labutils.Discriminator,
     generator_optimizer: torch.optim.Optimizer,
     discriminator_optimizer: torch.optim.Optimizer,
     images: torch.Tensor,
 ) -> dict[str, torch.Tensor]:
-    """The change to `labutils.gan_step` under test: D's parameters stop requiring gradients
-    while G's loss is backpropagated through D, so that backward skips D's weight gradients
-    (which `gan_step` computes and the next `zero_grad` throws away). Same updates otherwise."""
+    """`labutils.gan_step` as it was before it passed `inputs=` to G's backward: G's loss then
+    also computes D's weight gradients, which the next `zero_grad` throws away. Same updates."""
     real = images * 2 - 1  # (N, 1, 28, 28)
     fake = generator(torch.randn(real.shape[0], generator.nz, device=real.device))  # (N, 1, 28, 28)
     discriminator_optimizer.zero_grad(set_to_none=True)
@@ -492,28 +497,25 @@ def gan_step_frozen_d(
     loss_d.backward()
     discriminator_optimizer.step()
     generator_optimizer.zero_grad(set_to_none=True)
-    discriminator.requires_grad_(False)
     loss_g = labutils.generator_loss(discriminator(fake))
     loss_g.backward()
-    discriminator.requires_grad_(True)
     generator_optimizer.step()
     return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach()}
 
 
 def gan_variants(width: int, images: torch.Tensor, sizes: Sizes, device: torch.device) -> dict:
-    """`gan_step` as is, with channels_last models, with fused Adam, with D frozen during G's
-    update, with channels_last and D frozen, and with one thread; in images/s."""
+    """`gan_step` as is, with NCHW (contiguous) models instead of channels-last, computing D's
+    gradients in G's update too, both of those (labutils before this change), with fused Adam,
+    and with one thread; in images/s."""
     count = sizes.gan_block_batches
     batches = endless_minibatches(images)
+    nchw = torch.contiguous_format
     candidates = {
-        "default": (labutils.gan_step, new_gan(width, device)),
-        "channels_last": (labutils.gan_step, new_gan(width, device, channels_last=True)),
+        "labutils": (labutils.gan_step, new_gan(width, device)),
+        "nchw_models": (labutils.gan_step, new_gan(width, device, layout=nchw)),
+        "d_gradients_too": (gan_step_all_gradients, new_gan(width, device)),
+        "nchw_and_d_gradients": (gan_step_all_gradients, new_gan(width, device, layout=nchw)),
         "adam_fused": (labutils.gan_step, new_gan(width, device, fused=True)),
-        "freeze_d_for_g": (gan_step_frozen_d, new_gan(width, device)),
-        "channels_last_freeze_d": (
-            gan_step_frozen_d,
-            new_gan(width, device, channels_last=True),
-        ),
         "one_thread": (labutils.gan_step, new_gan(width, device)),
     }
     blocks: dict[str, Callable[[], object]] = {
@@ -526,7 +528,7 @@ def gan_variants(width: int, images: torch.Tensor, sizes: Sizes, device: torch.d
         block()
     results = interleaved(blocks, sizes.rounds, device)
     for result in results.values():
-        result["images_per_s"] = count * BATCH_SIZE / result["median_s"]
+        result["images_per_s"] = count * GAN_BATCH_SIZE / result["median_s"]
     return results
 
 
@@ -635,7 +637,7 @@ def variant_value(result: dict) -> tuple[float, str]:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--width", type=int, default=32, help="DCGAN width (book: 32)")
+    parser.add_argument("--width", type=int, default=BOOK_GAN_WIDTH, help="DCGAN width (book: 24)")
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
     parser.add_argument("--no-variants", action="store_true", help="headline numbers only")
     parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: PyTorch's)")

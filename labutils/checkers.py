@@ -166,7 +166,8 @@ def fill_stale_gradients(model: nn.Module) -> None:
     first adds them to its own, which shows in its update."""
     generator = fixed_generator(1)
     for p in model.parameters():
-        p.grad = 0.1 * torch.randn(p.shape, generator=generator)
+        stale = 0.1 * torch.randn(p.shape, generator=generator)
+        p.grad = torch.empty_like(p).copy_(stale)  # in p's memory layout, as backward makes it
 
 
 def sgd_update(

@@ -109,6 +109,13 @@ class VAE(nn.Module):
         return self.decode_logits(z), mu, logvar
 
 
+def use_channels_last(model: nn.Module) -> nn.Module:
+    """Store the conv weights channels-last (N, H, W, C in memory): the CPU's oneDNN convolutions
+    then skip layout conversions, ~1.2x faster DCGAN training on 2 cores (benchmarks/README.md).
+    The numbers are the same; only their order in memory changes."""
+    return model.to(memory_format=torch.channels_last)
+
+
 def init_dcgan_weights(module: nn.Module) -> None:
     """Radford et al. (2016): conv weights ~ N(0, 0.02); BatchNorm scale ~ N(1, 0.02), shift 0."""
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
@@ -138,6 +145,7 @@ class Generator(nn.Module):
             nn.Tanh(),
         )
         self.apply(init_dcgan_weights)
+        use_channels_last(self)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Images (N, 1, 28, 28) in [-1, 1] from noise (N, nz)."""
@@ -161,6 +169,7 @@ class Discriminator(nn.Module):
             nn.Conv2d(2 * width, 1, 7, 1, 0),  # (N, 1, 1, 1)
         )
         self.apply(init_dcgan_weights)
+        use_channels_last(self)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Logits (N,); sigmoid(logit) is the probability that an image is real."""

@@ -59,6 +59,11 @@ def vae_step(
     return {name: value.detach() for name, value in loss._asdict().items()}
 
 
+def trainable(model: torch.nn.Module) -> list[torch.nn.Parameter]:
+    """The parameters of `model` that an optimizer updates (those that require gradients)."""
+    return [parameter for parameter in model.parameters() if parameter.requires_grad]
+
+
 def gan_step(
     generator: Generator,
     discriminator: Discriminator,
@@ -82,7 +87,7 @@ def gan_step(
 
     generator_optimizer.zero_grad(set_to_none=True)
     loss_g = generator_loss(discriminator(fake))  # D has just improved; G answers
-    loss_g.backward()
+    loss_g.backward(inputs=trainable(generator))  # D's gradients would be thrown away: skip them
     generator_optimizer.step()
     return {
         "loss_d": loss_d.detach(),

@@ -33,8 +33,9 @@ def train_tiny_gan(images, *, lr_d=2e-4, epochs=5, constant=False, frozen=False)
         with torch.no_grad():
             generator.net[-2].weight.zero_()
         generator.net[-2].weight.requires_grad_(False)
-    if frozen:  # a generator that never learns
-        generator.requires_grad_(False)
+    if frozen:  # a generator that never learns: every gradient it receives is replaced by zeros
+        for parameter in generator.parameters():
+            parameter.register_hook(torch.zeros_like)
     monitor = GANMonitor(images, window=WINDOW, min_steps=WINDOW)
     return health_warnings(
         lambda: fit_dcgan(

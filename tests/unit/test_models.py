@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 
@@ -34,6 +36,22 @@ def test_generator_and_discriminator_shapes():
     assert fake.shape == (3, 1, 28, 28)
     assert -1 <= fake.min() and fake.max() <= 1  # Tanh range
     assert discriminator(fake).shape == (3,)
+
+
+def test_dcgan_models_store_conv_weights_channels_last_with_the_same_outputs():
+    """channels-last is a memory layout for speed: the models compute the same functions."""
+    generator, discriminator = Generator(nz=10, width=8), Discriminator(width=8)
+    for model in (generator, discriminator):
+        convs = [
+            m for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))
+        ]
+        assert all(m.weight.is_contiguous(memory_format=torch.channels_last) for m in convs)
+    noise = torch.randn(5, 10)
+    nchw_generator = copy.deepcopy(generator).to(memory_format=torch.contiguous_format)
+    nchw_discriminator = copy.deepcopy(discriminator).to(memory_format=torch.contiguous_format)
+    fake = generator(noise)
+    torch.testing.assert_close(fake, nchw_generator(noise), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(discriminator(fake), nchw_discriminator(fake), rtol=1e-5, atol=1e-6)
 
 
 def test_dcgan_initialisation_follows_radford():

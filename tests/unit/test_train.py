@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
+import torch.nn.functional as F
 
 from labutils import (
     VAE,
@@ -18,6 +21,7 @@ from labutils import (
     seed_everything,
     vae_step,
 )
+from labutils.train import trainable
 
 
 def repeat_step(step, images, count=40):
@@ -64,6 +68,58 @@ def test_gan_steps_teach_both_players(one_batch):
         lambda x: gan_step(generator, discriminator, opt_g, frozen_d, x), one_batch, 30
     )
     assert float(after[-1]["loss_g"]) < before
+
+
+def textbook_gan_update(generator, discriminator, images, lr):
+    """One SGD update of D, then of G, written out with plain full backward passes."""
+    real = images * 2 - 1
+    fake = generator(torch.randn(real.shape[0], generator.nz))
+    real_logits, fake_logits = discriminator(real), discriminator(fake.detach())
+    loss_d = F.binary_cross_entropy_with_logits(
+        real_logits, torch.ones_like(real_logits)
+    ) + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+    d_gradients = torch.autograd.grad(loss_d, list(discriminator.parameters()))
+    with torch.no_grad():
+        for parameter, gradient in zip(discriminator.parameters(), d_gradients, strict=True):
+            parameter -= lr * gradient
+    logits = discriminator(fake)
+    loss_g = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+    g_gradients = torch.autograd.grad(loss_g, list(generator.parameters()))
+    with torch.no_grad():
+        for parameter, gradient in zip(generator.parameters(), g_gradients, strict=True):
+            parameter -= lr * gradient
+    return d_gradients
+
+
+def test_gan_step_equals_the_textbook_update_and_leaves_d_its_own_gradients(one_batch):
+    """The same parameters as an independent two-update computation; and G's backward pass does
+    not add its gradients to D's (it only computes what G's optimizer uses)."""
+    seed_everything(0)
+    generator, discriminator = Generator(nz=16, width=8), Discriminator(width=8)
+    reference_g, reference_d = copy.deepcopy(generator), copy.deepcopy(discriminator)
+    opt_g = torch.optim.SGD(generator.parameters(), lr=0.05)
+    opt_d = torch.optim.SGD(discriminator.parameters(), lr=0.05)
+    torch.manual_seed(1)
+    gan_step(generator, discriminator, opt_g, opt_d, one_batch)
+    torch.manual_seed(1)
+    d_gradients = textbook_gan_update(reference_g, reference_d, one_batch, lr=0.05)
+    for model, reference in ((generator, reference_g), (discriminator, reference_d)):
+        for parameter, expected in zip(model.parameters(), reference.parameters(), strict=True):
+            torch.testing.assert_close(parameter, expected, rtol=1e-4, atol=1e-6)
+    for parameter, gradient in zip(discriminator.parameters(), d_gradients, strict=True):
+        torch.testing.assert_close(parameter.grad, gradient, rtol=1e-4, atol=1e-6)
+
+
+def test_gan_step_leaves_a_frozen_generator_layer_alone(one_batch):
+    generator, discriminator = Generator(nz=16, width=8), Discriminator(width=8)
+    frozen = generator.net[-2].weight
+    frozen.requires_grad_(False)
+    before, others_before = frozen.clone(), generator.net[0].weight.clone()
+    opt_g = torch.optim.Adam(trainable(generator), lr=1e-3)
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=1e-3)
+    gan_step(generator, discriminator, opt_g, opt_d, one_batch)
+    assert torch.equal(frozen, before)
+    assert not torch.equal(generator.net[0].weight, others_before)
 
 
 def train_vae_briefly(images, seed):
