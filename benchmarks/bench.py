@@ -9,7 +9,7 @@ One process, one run, the same data and the same models:
    - the compute floor: the same forward/backward/Adam work on pre-sliced batches, nothing else.
 2. DCGAN (`Generator(nz=100, width=W)`, `Discriminator(width=W)`, batch 64, Adam 2e-4, beta1 0.5;
    the book's W = 24 and batch 64, from book/03-dcgan.ipynb):
-   training throughput in images/s of labutils' `gan_step` and of the pytorch/examples `dcgan`
+   training throughput in images/s of labutils' `fit_dcgan` and of the pytorch/examples `dcgan`
    loop structure (ToTensor + Normalize((0.5,), (0.5,)) + DataLoader; D on real, D on
    fake.detach(), then G; `.item()` of the losses every step), on a fraction of an epoch.
 3. Variants (skip with --no-variants): candidate speed-ups, each timed against its baseline in
@@ -303,7 +303,7 @@ def new_gan(
     width: int, device: torch.device, layout: torch.memory_format | None = None, **adam: object
 ) -> Gan:
     """A seeded generator/discriminator pair of `width` and their Adam optimizers (DCGAN recipe);
-    the models keep labutils' memory layout (channels-last) unless `layout` names another."""
+    the models in PyTorch's default memory layout unless `layout` names another."""
     labutils.seed_everything(0)
     generator = labutils.Generator(nz=NZ, width=width).to(device)
     discriminator = labutils.Discriminator(width=width).to(device)
@@ -324,6 +324,23 @@ def gan_batches(
     """`count` calls of `step` (labutils' `gan_step` unless told), one per batch; their metrics
     stay tensors, as in `fit`."""
     return [step(*gan, images) for _, (images,) in zip(range(count), batches, strict=False)]
+
+
+def labutils_gan_batches(gan: Gan, images: torch.Tensor, count: int) -> None:
+    """`count` batches of `labutils.fit_dcgan` (one epoch of `count` x 64 images, no monitor), as
+    chapter 3 trains; it makes its own Adam optimizers with the same settings as `new_gan`'s."""
+    generator, discriminator, _, _ = gan
+    fixed_noise = torch.randn(64, NZ, device=images.device)  # (64, nz), its per-epoch snapshot
+    with contextlib.redirect_stdout(io.StringIO()):  # fit prints one summary line per epoch
+        labutils.fit_dcgan(
+            generator,
+            discriminator,
+            images[: count * GAN_BATCH_SIZE],
+            epochs=1,
+            fixed_noise=fixed_noise,
+            batch_size=GAN_BATCH_SIZE,
+            monitor=False,
+        )
 
 
 def reference_gan_batches(
@@ -394,9 +411,8 @@ def measure_dcgan(
     loader = endless_loader(reference_loader(normalize, sizes.train_images, device, GAN_BATCH_SIZE))
     gan = new_gan(width, device)
     reference = gan_timing(lambda n: reference_gan_batches(gan, loader, n, device), sizes, device)
-    batches = endless_minibatches(images)
     gan = new_gan(width, device)
-    ours = gan_timing(lambda n: gan_batches(gan, batches, n), sizes, device)
+    ours = gan_timing(lambda n: labutils_gan_batches(gan, images, n), sizes, device)
     count = sizes.gan_batches * GAN_BATCH_SIZE
     return {
         "width": width,
@@ -504,19 +520,19 @@ def gan_step_all_gradients(
 
 
 def gan_variants(width: int, images: torch.Tensor, sizes: Sizes, device: torch.device) -> dict:
-    """`gan_step` as is, with NCHW (contiguous) models instead of channels-last, computing D's
-    gradients in G's update too, both of those (labutils before this change), with fused Adam,
-    and with one thread; in images/s."""
+    """`gan_step` on channels-last models (as `fit_dcgan` trains on the CPU), on models in the
+    default NCHW layout, computing D's gradients in G's update too, both of those (labutils
+    before this change), with fused Adam, and with one thread; in images/s."""
     count = sizes.gan_block_batches
     batches = endless_minibatches(images)
-    nchw = torch.contiguous_format
+    cl = torch.channels_last
     candidates = {
-        "labutils": (labutils.gan_step, new_gan(width, device)),
-        "nchw_models": (labutils.gan_step, new_gan(width, device, layout=nchw)),
-        "d_gradients_too": (gan_step_all_gradients, new_gan(width, device)),
-        "nchw_and_d_gradients": (gan_step_all_gradients, new_gan(width, device, layout=nchw)),
-        "adam_fused": (labutils.gan_step, new_gan(width, device, fused=True)),
-        "one_thread": (labutils.gan_step, new_gan(width, device)),
+        "labutils": (labutils.gan_step, new_gan(width, device, layout=cl)),
+        "nchw_models": (labutils.gan_step, new_gan(width, device)),
+        "d_gradients_too": (gan_step_all_gradients, new_gan(width, device, layout=cl)),
+        "nchw_and_d_gradients": (gan_step_all_gradients, new_gan(width, device)),
+        "adam_fused": (labutils.gan_step, new_gan(width, device, layout=cl, fused=True)),
+        "one_thread": (labutils.gan_step, new_gan(width, device, layout=cl)),
     }
     blocks: dict[str, Callable[[], object]] = {
         name: (lambda step=step, gan=gan: gan_batches(gan, batches, count, step))
@@ -651,6 +667,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.threads:
         torch.set_num_threads(args.threads)
     sizes = Sizes(args.quick)
+    os.environ[labutils.train.PROGRESS_ENV] = "0"  # no progress bars inside timed fits
     device = labutils.get_device()
     labutils.prepare_mnist(DATA_ROOT)
     start = time.perf_counter()

@@ -6,6 +6,9 @@ setting differs when it does not fit the model it is loaded into.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 from torch import nn
 
@@ -109,11 +112,21 @@ class VAE(nn.Module):
         return self.decode_logits(z), mu, logvar
 
 
-def use_channels_last(model: nn.Module) -> nn.Module:
-    """Store the conv weights channels-last (N, H, W, C in memory): the CPU's oneDNN convolutions
-    then skip layout conversions, ~1.2x faster DCGAN training on 2 cores (benchmarks/README.md).
-    The numbers are the same; only their order in memory changes."""
-    return model.to(memory_format=torch.channels_last)
+@contextmanager
+def channels_last(*models: nn.Module, enabled: bool = True) -> Iterator[None]:
+    """Inside the block, `models` store their conv weights channels-last (the channel index
+    varying fastest in memory), the order the CPU's oneDNN convolutions work in: DCGAN training
+    ran ~1.2x faster on 2 cores (benchmarks/README.md). Afterwards they are back in PyTorch's
+    default layout, where e.g. `parameters_to_vector` works. The numbers never change."""
+    if enabled:
+        for model in models:
+            model.to(memory_format=torch.channels_last)
+    try:
+        yield
+    finally:
+        if enabled:
+            for model in models:
+                model.to(memory_format=torch.contiguous_format)
 
 
 def init_dcgan_weights(module: nn.Module) -> None:
@@ -145,7 +158,6 @@ class Generator(nn.Module):
             nn.Tanh(),
         )
         self.apply(init_dcgan_weights)
-        use_channels_last(self)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Images (N, 1, 28, 28) in [-1, 1] from noise (N, nz)."""
@@ -169,7 +181,6 @@ class Discriminator(nn.Module):
             nn.Conv2d(2 * width, 1, 7, 1, 0),  # (N, 1, 1, 1)
         )
         self.apply(init_dcgan_weights)
-        use_channels_last(self)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Logits (N,); sigmoid(logit) is the probability that an image is real."""

@@ -27,7 +27,7 @@ from .checkpoint import Checkpointer
 from .data import minibatches
 from .distributed import is_distributed, is_main, mean_over_processes, shard_batches, wrap
 from .losses import discriminator_loss, generator_loss, vae_loss
-from .models import VAE, Autoencoder, Discriminator, Generator
+from .models import VAE, Autoencoder, Discriminator, Generator, channels_last
 from .monitor import GANMonitor
 
 Metrics = dict[str, torch.Tensor]
@@ -455,6 +455,7 @@ def fit_dcgan(
 
     `lr_d` gives the discriminator its own learning rate (default: `lr`). `monitor` warns when
     the run shows a known failure mode (True: a `GANMonitor` with its defaults; or pass one).
+    On the CPU the pair trains with channels-last weights (faster; see `channels_last`).
     With `checkpoint_path` the run is saved after every epoch; `resume=True` continues it.
     """
     if is_distributed():
@@ -469,21 +470,23 @@ def fit_dcgan(
         generator.eval()
         return {"samples": generator(fixed_noise).cpu()}  # (N, 1, 28, 28)
 
-    history = fit(
-        lambda x: gan_step(generator, discriminator, opt_g, opt_d, x),
-        train_images,
-        epochs=epochs,
-        batch_size=batch_size,
-        evaluate=snapshot,
-        seed=seed,
-        checkpoint=make_checkpointer(
-            checkpoint_path,
-            resume,
-            {"generator": generator, "discriminator": discriminator},
-            {"generator": opt_g, "discriminator": opt_d},
-        ),
-        monitor=GANMonitor(train_images) if monitor is True else monitor or None,
-    )
+    on_cpu = train_images.device.type == "cpu"  # channels-last was measured on the CPU only
+    with channels_last(generator, discriminator, enabled=on_cpu):
+        history = fit(
+            lambda x: gan_step(generator, discriminator, opt_g, opt_d, x),
+            train_images,
+            epochs=epochs,
+            batch_size=batch_size,
+            evaluate=snapshot,
+            seed=seed,
+            checkpoint=make_checkpointer(
+                checkpoint_path,
+                resume,
+                {"generator": generator, "discriminator": discriminator},
+                {"generator": opt_g, "discriminator": opt_d},
+            ),
+            monitor=GANMonitor(train_images) if monitor is True else monitor or None,
+        )
     if "test_samples" in history:
         history["samples"] = torch.stack(history.pop("test_samples"))  # (epochs, N, 1, 28, 28)
     return history

@@ -7,21 +7,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
+from booktoc import ROOT, is_notebook, toc_pages
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def toc_pages() -> list[str]:
-    """Every document in _toc.yml, root first, as paths without suffix."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    pages = [toc["root"]]
-    for part in toc.get("parts", []):
-        pages += [chapter["file"] for chapter in part["chapters"]]
-    return pages
-
-
-CHAPTERS = [page for page in toc_pages() if (ROOT / f"{page}.ipynb").exists()]
+CHAPTERS = [page for page in toc_pages() if is_notebook(page)]
 
 
 @pytest.mark.xdist_group("book")

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pagevisits import CHROMIUM, CHROMIUM_ARGS, Visit, toc_pages, visit
+from booktoc import toc_pages
+from pagevisits import CHROMIUM, CHROMIUM_ARGS, Visit, visit
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

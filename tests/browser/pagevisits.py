@@ -8,9 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from booktoc import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -22,20 +21,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
-
-
-def toc_pages() -> list[str]:
-    """Every document in _toc.yml, root first, as paths without suffix (e.g. book/02-vae)."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    pages = [toc["root"]]
-    for part in toc.get("parts", []):
-        pages += [chapter["file"] for chapter in part["chapters"]]
-    return pages
-
-
-def is_notebook(page: str) -> bool:
-    """Whether a toc page is a chapter notebook (which has a Colab button) or a Markdown page."""
-    return (ROOT / f"{page}.ipynb").exists()
 
 
 @dataclass

@@ -16,7 +16,8 @@ import urllib.request
 
 import pytest
 import yaml
-from pagevisits import ROOT, SCREENSHOTS, Visit, is_notebook, toc_pages
+from booktoc import ROOT, is_notebook, toc_pages
+from pagevisits import SCREENSHOTS, Visit
 
 pytestmark = pytest.mark.xdist_group("book")  # share the one smoke build (tests/book)
 

@@ -17,6 +17,7 @@ from labutils import (
     evaluate_ae,
     evaluate_vae,
     fit,
+    fit_dcgan,
     gan_step,
     seed_everything,
     vae_step,
@@ -120,6 +121,14 @@ def test_gan_step_leaves_a_frozen_generator_layer_alone(one_batch):
     gan_step(generator, discriminator, opt_g, opt_d, one_batch)
     assert torch.equal(frozen, before)
     assert not torch.equal(generator.net[0].weight, others_before)
+
+
+def test_fit_dcgan_hands_the_models_back_in_the_default_layout(one_batch):
+    """It trains them channels-last on the CPU; afterwards each weight is contiguous again."""
+    generator, discriminator = Generator(nz=8, width=4), Discriminator(width=4)
+    noise = torch.randn(4, 8)
+    fit_dcgan(generator, discriminator, one_batch, epochs=1, fixed_noise=noise, monitor=False)
+    assert all(p.is_contiguous() for p in [*generator.parameters(), *discriminator.parameters()])
 
 
 def train_vae_briefly(images, seed):
