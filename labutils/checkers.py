@@ -738,9 +738,9 @@ def smoothing_mistakes(
 
 
 def check_frechet_distance(my_frechet_distance: Callable) -> CheckResult:
-    """Exercise on the FID: `my_frechet_distance(mu1, cov1, mu2, cov2) -> float`."""
+    """Exercise 4.4: `my_frechet_distance(mu1, cov1, mu2, cov2) -> float`."""
     return run_checks(
-        "FID exercise", my_frechet_distance, lambda: frechet_checks(my_frechet_distance)
+        "Exercise 4.4", my_frechet_distance, lambda: frechet_checks(my_frechet_distance)
     )
 
 
@@ -811,10 +811,8 @@ def frechet_checks(my_frechet_distance: Callable) -> None:
 
 
 def check_class_entropy(my_class_entropy: Callable) -> CheckResult:
-    """Exercise on class coverage: `my_class_entropy(predicted_labels) -> float`, in nats."""
-    return run_checks(
-        "Coverage exercise", my_class_entropy, lambda: entropy_checks(my_class_entropy)
-    )
+    """Exercise 4.5: `my_class_entropy(predicted_labels) -> float`, in nats."""
+    return run_checks("Exercise 4.5", my_class_entropy, lambda: entropy_checks(my_class_entropy))
 
 
 def entropy_checks(my_class_entropy: Callable) -> None:

@@ -50,3 +50,12 @@ def test_intro_reports_build_facts_and_runtimes(smoke_book: Path) -> None:
     assert "torch 2." in html and "smoke" in html
     for chapter in CHAPTERS:
         assert Path(chapter).name in html  # a row of the execution table
+
+
+@pytest.mark.xdist_group("book")
+def test_markdown_outputs_render_their_tables(smoke_book: Path) -> None:
+    """Chapter 4 prints its metrics table as Markdown: the page must show a table, not pipes."""
+    html = (smoke_book / "book" / "04-comparison.html").read_text()
+    tables = re.findall(r"<table.*?</table>", html, re.DOTALL)
+    assert any("FID" in table and "DCGAN" in table for table in tables)
+    assert "<p>| samples |" not in html  # the Markdown source printed as a paragraph
