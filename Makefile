@@ -35,7 +35,7 @@ $(STAMP): pyproject.toml
 data: $(DATA)
 
 $(DATA): | $(STAMP)
-	$(BIN)/python -m labutils.data
+	$(BIN)/python -c 'import labutils; print(f"MNIST ready in {labutils.prepare_mnist()}")'
 
 assets: $(ASSETS)  ## MathJax and the ipywidgets HTML manager, copied into the book's static files
 

@@ -205,6 +205,3 @@ def minibatches(
         index = order[start : start + batch_size]
         yield tuple(t[index] for t in tensors)
 
-
-if __name__ == "__main__":
-    print(f"MNIST ready in {prepare_mnist()}")

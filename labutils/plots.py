@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import torch
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torchvision.utils import make_grid
 
@@ -52,6 +53,21 @@ def show_reconstructions(originals: torch.Tensor, reconstructions: torch.Tensor)
     return fig
 
 
+def finish_line_plot(
+    fig: Figure, ax: Axes, xlabel: str, ylabel: str, title: str | None, **legend: object
+) -> Figure:
+    """The last touches every line plot here shares: axis labels, a legend (`legend` are its
+    options), a light grid, the title if there is one, and a tight layout."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(**legend)
+    ax.grid(alpha=0.3)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
 def plot_history(
     history: History, metrics: Sequence[str], ylabel: str, title: str | None = None
 ) -> Figure:
@@ -61,14 +77,7 @@ def plot_history(
     for name, style in zip(metrics, styles, strict=False):
         values = history[name]
         ax.plot(range(1, len(values) + 1), values, style, label=name.replace("_", " "))
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(ylabel)
-    ax.legend()
-    ax.grid(alpha=0.3)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return finish_line_plot(fig, ax, "epoch", ylabel, title)
 
 
 def latent_scatter(codes: torch.Tensor, labels: torch.Tensor, title: str | None = None) -> Figure:
@@ -175,14 +184,7 @@ def plot_error_vs_size(
     ax.set_xticks(list(sizes), [str(size) for size in sizes])
     ax.xaxis.set_minor_locator(plt.NullLocator())
     ax.set_ylim(bottom=0)
-    ax.set_xlabel("code size (numbers per image)")
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return finish_line_plot(fig, ax, "code size (numbers per image)", ylabel, title, fontsize=8)
 
 
 def mark_points(
@@ -208,14 +210,7 @@ def plot_curves(
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     for (label, y), style in zip(curves.items(), ["-", "--", ":", "-."], strict=False):
         ax.plot(x.detach().cpu(), y.detach().cpu(), style, linewidth=2, label=label)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.legend()
-    ax.grid(alpha=0.3)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return finish_line_plot(fig, ax, xlabel, ylabel, title)
 
 
 def plot_step_curves(
