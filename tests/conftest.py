@@ -7,6 +7,7 @@ so that under `pytest -n 2 --dist loadgroup` one worker builds the book once for
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -52,6 +53,7 @@ def smoke_book(tmp_path_factory) -> Path:
         "--path-output",
         str(SMOKE_BUILD),
     ]
+    shutil.rmtree(SMOKE_BUILD, ignore_errors=True)  # a stale environment would skip execution
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, (
         f"book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"

@@ -1,7 +1,11 @@
-"""Sphinx directive `{build-info}`: when, where and with what the book was built.
+"""Sphinx directives `{build-info}` and `{training-times}`: when, where and with what the book
+was built, and how long each of its models took to train.
 
-The introduction states the versions and the machine the chapters were executed with; this
-directive writes them at build time so that they are never typed in by hand.
+The introduction states the versions and the machine the chapters were executed with, and each
+model's training time; these directives write them at build time so that they are never typed
+in by hand. The training times come from the checkpoints, which record the run that trained them:
+a build that loads saved checkpoints executes its chapters in seconds, but still shows how long
+training took.
 """
 
 from __future__ import annotations
@@ -10,10 +14,13 @@ import datetime
 import importlib.metadata
 import os
 import platform
+from pathlib import Path
 
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
+
+from labutils.checkpoint import checkpoint_path, read_checkpoint
 
 PACKAGES = ("torch", "torchvision", "jupyter-book", "matplotlib", "labutils")
 
@@ -53,24 +60,73 @@ def build_facts() -> list[tuple[str, str]]:
     ]
 
 
+def table_of(
+    rows: list[tuple[str, ...]], widths: list[int], header: tuple[str, ...] = ()
+) -> nodes.table:
+    """A docutils table of text cells, with an optional header row."""
+    table = nodes.table(classes=["build-info"])
+    group = nodes.tgroup(cols=len(widths))
+    group += [nodes.colspec(colwidth=width) for width in widths]
+    for part, part_rows in ((nodes.thead(), [header] if header else []), (nodes.tbody(), rows)):
+        for cells in part_rows:
+            row = nodes.row()
+            for text in cells:
+                row += nodes.entry("", nodes.paragraph(text=text))
+            part += row
+        if part_rows:
+            group += part
+    table += group
+    return table
+
+
 class BuildInfo(SphinxDirective):
     """A two-column table of build facts."""
 
     def run(self) -> list[nodes.Node]:
-        table = nodes.table(classes=["build-info"])
-        group = nodes.tgroup(cols=2)
-        group += [nodes.colspec(colwidth=1), nodes.colspec(colwidth=4)]
-        body = nodes.tbody()
-        for label, value in build_facts():
-            row = nodes.row()
-            for text in (label, value):
-                row += nodes.entry("", nodes.paragraph(text=text))
-            body += row
-        group += body
-        table += group
-        return [table]
+        return [table_of(build_facts(), [1, 4])]
+
+
+class training_times(nodes.General, nodes.Element):
+    """Where the training-times table goes; filled in when every chapter has run."""
+
+
+class TrainingTimes(SphinxDirective):
+    """Placeholder for the table of training times (the checkpoints exist only after reading)."""
+
+    def run(self) -> list[nodes.Node]:
+        return [training_times()]
+
+
+def checkpoint_rows(folder: Path) -> list[tuple[str, str, str, str]]:
+    """(checkpoint, models, epochs, training time) for each checkpoint in `folder`."""
+    rows = []
+    for path in sorted(folder.glob("*.pt")):
+        payload = read_checkpoint(path)
+        seconds = payload["extra"].get("history", {}).get("seconds", [])
+        models = ", ".join(
+            f"{saved['class']}({', '.join(f'{k}={v}' for k, v in saved['config'].items())})"
+            for saved in payload["models"].values()
+        )
+        rows.append((path.stem, models, str(len(seconds)), f"{sum(seconds):.0f} s"))
+    return rows
+
+
+def fill_training_times(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Replace each placeholder with the table of this mode's checkpoints."""
+    smoke = os.environ.get("LABUTILS_SMOKE", "0") == "1"
+    for placeholder in list(doctree.findall(training_times)):
+        rows = checkpoint_rows(checkpoint_path("any", smoke).parent)
+        header = ("checkpoint", "models", "epochs", "training time")
+        placeholder.replace_self(
+            table_of(rows, [2, 4, 1, 1], header)
+            if rows
+            else nodes.paragraph(text="No model has been trained yet.")
+        )
 
 
 def setup(app: Sphinx) -> dict[str, bool]:
     app.add_directive("build-info", BuildInfo)
+    app.add_directive("training-times", TrainingTimes)
+    app.add_node(training_times)
+    app.connect("doctree-resolved", fill_training_times)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

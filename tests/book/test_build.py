@@ -50,6 +50,12 @@ def test_intro_reports_build_facts_and_runtimes(smoke_book: Path) -> None:
     assert "torch 2." in html and "smoke" in html
     for chapter in CHAPTERS:
         assert Path(chapter).name in html  # a row of the execution table
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    # the training-times table: one row per checkpoint the smoke build saved, with its seconds
+    assert "vae-latent20 VAE(latent_dim=20, hidden=[400]) 1" in text
+    assert re.search(
+        r"dcgan Generator\(nz=100, width=24\), Discriminator\(width=24\) 1 \d+ s", text
+    )
 
 
 @pytest.mark.xdist_group("book")
