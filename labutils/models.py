@@ -116,7 +116,7 @@ class VAE(nn.Module):
 def channels_last(*models: nn.Module, enabled: bool = True) -> Iterator[None]:
     """Inside the block, `models` store their conv weights channels-last (the channel index
     varying fastest in memory), the order the CPU's oneDNN convolutions work in: DCGAN training
-    ran ~1.2x faster on 2 cores (benchmarks/README.md). Afterwards they are back in PyTorch's
+    ran 1.1-1.2x faster on 2 cores (benchmarks/README.md). Afterwards they are back in PyTorch's
     default layout, where e.g. `parameters_to_vector` works. The numbers never change."""
     if enabled:
         for model in models:
