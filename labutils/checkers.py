@@ -52,14 +52,17 @@ class Hint(Exception):
     """A check failed; the exception's text is what the learner reads."""
 
 
-def run_checks(exercise: str, function: Callable, checks: Callable[[], None]) -> CheckResult:
-    """Run `checks` with the random generators seeded (and restored afterwards), print the
-    outcome and return it. A `Hint` or any error raised by the learner's function is a failure."""
+def run_checks(
+    exercise: str, function: Callable, checks: Callable[[Callable], None]
+) -> CheckResult:
+    """Run `checks(function)` with the random generators seeded (and restored afterwards), print
+    the outcome and return it. A `Hint` or any error raised by the learner's function is a
+    failure."""
     name = f"{getattr(function, '__name__', 'your function')} ({exercise})"
     try:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(SEED)
-            checks()
+            checks(function)
     except Hint as hint:
         result = CheckResult(False, f"❌ {name}: {hint}")
     except NotImplementedError:
@@ -226,7 +229,7 @@ def run_step(step: Callable, model: nn.Module, *args: torch.Tensor) -> tuple[tor
 
 def check_ae_step(my_ae_step: Callable) -> CheckResult:
     """Exercise 1.1: `my_ae_step(model, optimizer, images) -> float`, one update on the MSE."""
-    return run_checks("Exercise 1.1", my_ae_step, lambda: ae_step_checks(my_ae_step))
+    return run_checks("Exercise 1.1", my_ae_step, ae_step_checks)
 
 
 def ae_step_checks(my_ae_step: Callable) -> None:
@@ -270,7 +273,7 @@ def ae_step_checks(my_ae_step: Callable) -> None:
 
 def check_add_noise(add_noise: Callable) -> CheckResult:
     """Exercise 1.2: `add_noise(images, std, generator=None)`: Gaussian noise, clipped to [0, 1]."""
-    return run_checks("Exercise 1.2", add_noise, lambda: add_noise_checks(add_noise))
+    return run_checks("Exercise 1.2", add_noise, add_noise_checks)
 
 
 def add_noise_checks(add_noise: Callable) -> None:
@@ -350,9 +353,7 @@ def generator_checks(add_noise: Callable) -> None:
 
 def check_code_gaussian(fit_code_gaussian: Callable) -> CheckResult:
     """Exercise 1.3: `fit_code_gaussian(codes) -> (mean (D,), covariance (D, D))`."""
-    return run_checks(
-        "Exercise 1.3", fit_code_gaussian, lambda: code_gaussian_checks(fit_code_gaussian)
-    )
+    return run_checks("Exercise 1.3", fit_code_gaussian, code_gaussian_checks)
 
 
 def code_gaussian_checks(fit_code_gaussian: Callable) -> None:
@@ -392,9 +393,7 @@ def code_gaussian_checks(fit_code_gaussian: Callable) -> None:
 
 def check_reparameterize(my_reparameterize: Callable) -> CheckResult:
     """Exercise 2.1: `my_reparameterize(mu, logvar)`, a differentiable sample of N(mu, sigma^2)."""
-    return run_checks(
-        "Exercise 2.1", my_reparameterize, lambda: reparameterize_checks(my_reparameterize)
-    )
+    return run_checks("Exercise 2.1", my_reparameterize, reparameterize_checks)
 
 
 def reparameterize_checks(my_reparameterize: Callable) -> None:
@@ -475,7 +474,7 @@ def latent_inputs(count: int = 4, dim: int = 3) -> tuple[torch.Tensor, torch.Ten
 
 def check_kl_divergence(my_kl_divergence: Callable) -> CheckResult:
     """Exercise 2.2: `my_kl_divergence(mu, logvar)`, KL(q(z|x) || N(0, I)) per example, (N,)."""
-    return run_checks("Exercise 2.2", my_kl_divergence, lambda: kl_checks(my_kl_divergence))
+    return run_checks("Exercise 2.2", my_kl_divergence, kl_checks)
 
 
 def kl_checks(my_kl_divergence: Callable) -> None:
@@ -527,7 +526,7 @@ def kl_checks(my_kl_divergence: Callable) -> None:
 
 def check_beta_vae_loss(my_beta_vae_loss: Callable) -> CheckResult:
     """Exercise 2.3: `my_beta_vae_loss(logits, images, mu, logvar, beta)`, a scalar."""
-    return run_checks("Exercise 2.3", my_beta_vae_loss, lambda: beta_vae_checks(my_beta_vae_loss))
+    return run_checks("Exercise 2.3", my_beta_vae_loss, beta_vae_checks)
 
 
 def beta_vae_checks(my_beta_vae_loss: Callable) -> None:
@@ -584,11 +583,7 @@ def beta_vae_checks(my_beta_vae_loss: Callable) -> None:
 
 def check_discriminator_step(my_discriminator_step: Callable) -> CheckResult:
     """Exercise 3.1: `my_discriminator_step(generator, discriminator, optimizer_d, real, noise)`."""
-    return run_checks(
-        "Exercise 3.1",
-        my_discriminator_step,
-        lambda: discriminator_step_checks(my_discriminator_step),
-    )
+    return run_checks("Exercise 3.1", my_discriminator_step, discriminator_step_checks)
 
 
 def discriminator_step_checks(my_discriminator_step: Callable) -> None:
@@ -663,11 +658,7 @@ def smoothed_loss(
 
 def check_smoothed_discriminator_loss(my_smoothed_discriminator_loss: Callable) -> CheckResult:
     """Exercise 3.2: one-sided label smoothing, real targets 1 - smoothing, fake targets 0."""
-    return run_checks(
-        "Exercise 3.2",
-        my_smoothed_discriminator_loss,
-        lambda: smoothing_checks(my_smoothed_discriminator_loss),
-    )
+    return run_checks("Exercise 3.2", my_smoothed_discriminator_loss, smoothing_checks)
 
 
 def smoothing_checks(my_smoothed_discriminator_loss: Callable) -> None:
@@ -739,9 +730,7 @@ def smoothing_mistakes(
 
 def check_frechet_distance(my_frechet_distance: Callable) -> CheckResult:
     """Exercise 4.4: `my_frechet_distance(mu1, cov1, mu2, cov2) -> float`."""
-    return run_checks(
-        "Exercise 4.4", my_frechet_distance, lambda: frechet_checks(my_frechet_distance)
-    )
+    return run_checks("Exercise 4.4", my_frechet_distance, frechet_checks)
 
 
 def gaussian_pairs() -> dict[str, tuple[torch.Tensor, ...]]:
@@ -812,7 +801,7 @@ def frechet_checks(my_frechet_distance: Callable) -> None:
 
 def check_class_entropy(my_class_entropy: Callable) -> CheckResult:
     """Exercise 4.5: `my_class_entropy(predicted_labels) -> float`, in nats."""
-    return run_checks("Exercise 4.5", my_class_entropy, lambda: entropy_checks(my_class_entropy))
+    return run_checks("Exercise 4.5", my_class_entropy, entropy_checks)
 
 
 def entropy_checks(my_class_entropy: Callable) -> None:

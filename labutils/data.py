@@ -204,4 +204,3 @@ def minibatches(
     for start in range(0, count, batch_size):
         index = order[start : start + batch_size]
         yield tuple(t[index] for t in tensors)
-
