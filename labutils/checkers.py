@@ -216,6 +216,22 @@ def require_float_loss(value: object, expected: float) -> None:
         )
 
 
+def update_order_mistakes(
+    optimizer: str, expected: torch.Tensor, accumulated: torch.Tensor
+) -> list[tuple[str, torch.Tensor]]:
+    """The two mistakes every update exercise checks, with `compare_update`'s (hint, change)
+    pairs: no `step()` (nothing changes), and no `zero_grad()` (`accumulated`, the update with
+    the stale gradients kept)."""
+    return [
+        (f"the weights did not change: call {optimizer}.step() after backward().", 0 * expected),
+        (
+            "the update includes gradients left from an earlier step: call "
+            f"{optimizer}.zero_grad() before backward(), otherwise gradients accumulate.",
+            accumulated,
+        ),
+    ]
+
+
 def run_step(step: Callable, model: nn.Module, *args: torch.Tensor) -> tuple[torch.Tensor, object]:
     """Call the learner's `step(model_copy, sgd, *args)` on a copy of `model` with stale gradients;
     return the change of its parameters and what `step` returned."""
@@ -250,12 +266,7 @@ def ae_step_checks(my_ae_step: Callable) -> None:
         change,
         expected,
         [
-            ("the weights did not change: call optimizer.step() after backward().", 0 * expected),
-            (
-                "the update includes gradients left from an earlier step: call "
-                "optimizer.zero_grad() before backward(), otherwise gradients accumulate.",
-                updated(mse, clear=False),
-            ),
+            *update_order_mistakes("optimizer", expected, updated(mse, clear=False)),
             (
                 "the update is about 3,920 times too large: the loss is the squared error "
                 "summed over pixels and images; the exercise asks for its mean per pixel.",
@@ -623,12 +634,7 @@ def discriminator_step_checks(my_discriminator_step: Callable) -> None:
         change,
         expected,
         [
-            ("the weights did not change: call optimizer_d.step() after backward().", 0 * expected),
-            (
-                "the update includes gradients left from an earlier step: call "
-                "optimizer_d.zero_grad() before backward(), otherwise gradients accumulate.",
-                update(standard, clear=False),
-            ),
+            *update_order_mistakes("optimizer_d", expected, update(standard, clear=False)),
             (
                 "the real and fake labels are swapped: the discriminator should output 1 for "
                 "real images and 0 for generated ones.",
