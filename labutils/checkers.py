@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -28,6 +27,7 @@ from torch import nn
 
 from .losses import discriminator_loss, kl_divergence, reconstruction_bce
 from .models import Autoencoder, Discriminator, Generator
+from .paths import smoke_mode
 
 SEED = 1234  # every checker draws its fixed inputs (and seeds the learner's randomness) from this
 LR = 0.1  # the checkers hand the learner plain SGD, whose update is easy to predict
@@ -883,7 +883,7 @@ def run_band(run: str, smoke: bool | None = None) -> dict:
     if run not in runs:
         raise ValueError(f"No reference band for {run!r}; known runs: {', '.join(sorted(runs))}.")
     if smoke is None:
-        smoke = os.environ.get("LABUTILS_SMOKE", "0") == "1"
+        smoke = smoke_mode()
     mode = "smoke" if smoke else "full"
     if mode not in runs[run]:
         raise ValueError(

@@ -121,10 +121,15 @@ def load_checkpoint(path: str | Path, models: dict[str, nn.Module]) -> dict:
     return payload["extra"]
 
 
-def checkpoint_path(name: str, smoke: bool = False) -> Path:
-    """Where a chapter keeps model `name`: $LABUTILS_CHECKPOINTS or checkpoints/, per mode."""
+def checkpoint_dir(smoke: bool = False) -> Path:
+    """The chapters' checkpoint folder: $LABUTILS_CHECKPOINTS or checkpoints/, per mode."""
     root = Path(os.environ.get("LABUTILS_CHECKPOINTS") or course_dir("checkpoints"))
-    return root / ("smoke" if smoke else "full") / f"{name}.pt"
+    return root / ("smoke" if smoke else "full")
+
+
+def checkpoint_path(name: str, smoke: bool = False) -> Path:
+    """Where a chapter keeps model `name`."""
+    return checkpoint_dir(smoke) / f"{name}.pt"
 
 
 def train_or_load(

@@ -20,7 +20,8 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
-from labutils.checkpoint import checkpoint_path, read_checkpoint
+from labutils.checkpoint import checkpoint_dir, read_checkpoint
+from labutils.paths import smoke_mode
 
 PACKAGES = ("torch", "torchvision", "jupyter-book", "matplotlib", "labutils")
 
@@ -48,7 +49,7 @@ def accelerator() -> str:
 
 def build_facts() -> list[tuple[str, str]]:
     """(label, value) rows describing this build."""
-    smoke = os.environ.get("LABUTILS_SMOKE", "0") == "1"
+    smoke = smoke_mode()
     versions = ", ".join(f"{name} {importlib.metadata.version(name)}" for name in PACKAGES)
     return [
         ("built on", datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")),
@@ -113,9 +114,8 @@ def checkpoint_rows(folder: Path) -> list[tuple[str, str, str, str]]:
 
 def fill_training_times(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """Replace each placeholder with the table of this mode's checkpoints."""
-    smoke = os.environ.get("LABUTILS_SMOKE", "0") == "1"
     for placeholder in list(doctree.findall(training_times)):
-        rows = checkpoint_rows(checkpoint_path("any", smoke).parent)
+        rows = checkpoint_rows(checkpoint_dir(smoke_mode()))
         header = ("checkpoint", "models", "epochs", "training time")
         placeholder.replace_self(
             table_of(rows, [2, 4, 1, 1], header)
