@@ -22,8 +22,6 @@ import torch
 from torch import nn
 
 from .device import rng_state, set_rng_state
-from .distributed import is_main
-from .paths import course_dir
 
 
 class CheckpointError(RuntimeError):
@@ -121,17 +119,6 @@ def load_checkpoint(path: str | Path, models: dict[str, nn.Module]) -> dict:
     return payload["extra"]
 
 
-def checkpoint_dir(smoke: bool = False) -> Path:
-    """The chapters' checkpoint folder: $LABUTILS_CHECKPOINTS or checkpoints/, per mode."""
-    root = Path(os.environ.get("LABUTILS_CHECKPOINTS") or course_dir("checkpoints"))
-    return root / ("smoke" if smoke else "full")
-
-
-def checkpoint_path(name: str, smoke: bool = False) -> Path:
-    """Where a chapter keeps model `name`."""
-    return checkpoint_dir(smoke) / f"{name}.pt"
-
-
 def train_or_load(
     path: str | Path,
     models: dict[str, nn.Module],
@@ -181,19 +168,15 @@ class Checkpointer:
         return bool(torch.stack(flags).all())
 
     def save(self, epoch: int, history: dict, order: torch.Generator) -> None:
-        """Write the state after `epoch` completed epochs (atomically: see `save_checkpoint`).
-
-        Under torch.distributed only process 0 writes; the processes hold the same weights.
-        """
-        if is_main():
-            save_checkpoint(
-                self.path,
-                self.models,
-                epoch=epoch,
-                history=dict(history),
-                optimizers={name: opt.state_dict() for name, opt in self.optimizers.items()},
-                rng={**rng_state(), "order": order.get_state()},
-            )
+        """Write the state after `epoch` completed epochs (atomically: see `save_checkpoint`)."""
+        save_checkpoint(
+            self.path,
+            self.models,
+            epoch=epoch,
+            history=dict(history),
+            optimizers={name: opt.state_dict() for name, opt in self.optimizers.items()},
+            rng={**rng_state(), "order": order.get_state()},
+        )
         self.saved_epoch = epoch
 
     def start(self, order: torch.Generator) -> tuple[int, dict]:

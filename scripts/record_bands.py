@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from labutils import VAE, Autoencoder, fit, fit_vae, load_mnist, seed_everything
-from labutils.train import History, Metrics
+from labutils.loop import History, Metrics
 
 BANDS = Path(__file__).resolve().parents[1] / "labutils" / "reference_bands.json"
 COMMON = {"latent_dim": 20, "lr": 1e-3, "batch_size": 128}

@@ -7,7 +7,7 @@ import torch
 from torch.nn.utils import parameters_to_vector
 
 from labutils import VAE, Autoencoder, Discriminator, Generator, reparameterize
-from labutils.models import channels_last
+from labutils.recipes import channels_last
 
 
 def test_autoencoder_shapes():

@@ -15,7 +15,7 @@ import pytest
 import torch
 import torch.serialization
 
-import labutils.train
+import labutils.recipes
 from labutils import (
     VAE,
     Autoencoder,
@@ -39,7 +39,7 @@ from labutils import (
 )
 from labutils.checkpoint import Checkpointer
 from labutils.data import default_root
-from labutils.train import EpochLog, NonFiniteLoss, NonFiniteLossWarning
+from labutils.loop import EpochLog, NonFiniteLoss, NonFiniteLossWarning
 
 
 def tiny_ae(seed: int = 0) -> tuple[Autoencoder, torch.optim.Optimizer]:
@@ -284,7 +284,7 @@ def train_ae(images, step_wrapper=None, checkpoint=None, epochs=3):
         step = step_wrapper(step, model)
     if checkpoint:
         checkpoint = Checkpointer(checkpoint, {"model": model}, {"optimizer": optimizer})
-    history = fit(step, images, epochs=epochs, batch_size=20, checkpoint=checkpoint, progress=False)
+    history = fit(step, images, epochs=epochs, batch_size=20, checkpoint=checkpoint)
     return model, history, step
 
 
@@ -349,18 +349,17 @@ def test_a_non_finite_evaluation_stops_training_too(mnist_test):
             epochs=3,
             batch_size=5,
             evaluate=lambda: next(results),
-            progress=False,
         )
     assert history["test_loss"] == [0.5]
 
 
-def test_a_batched_check_names_the_first_bad_step():
-    """On a GPU the steps are checked every `every` steps; the first bad one is still named."""
-    log = EpochLog(epoch=3, steps=10, every=4)
-    for value in [1.0, 2.0, 3.0, 4.0, 5.0, math.nan, 7.0]:
+def test_a_check_of_many_steps_names_the_first_bad_one():
+    """On a GPU the steps are checked once, at the end of the epoch; the first bad one is named."""
+    log = EpochLog(epoch=3, steps=10)
+    for value in [1.0, 2.0, 3.0, 4.0, 5.0, math.nan, 7.0, math.inf]:
         log.add({"loss": torch.tensor(value)}, 1)
     with pytest.raises(NonFiniteLoss, match="loss was nan at epoch 3, step 6 of 10"):
-        log.add({"loss": torch.tensor(math.inf)}, 1)  # the eighth step triggers the check
+        log.check()
     assert [float(m["loss"]) for m in log.metrics] == [1.0, 2.0, 3.0, 4.0, 5.0]
 
 
@@ -384,7 +383,7 @@ def test_ctrl_c_returns_the_history_and_resuming_repeats_the_run_exactly(
     whole_model, whole = train_vae(images, tmp_path / "whole.pt")
     path = tmp_path / "interrupted.pt"
     monkeypatch.setattr(
-        labutils.train, "vae_step", step_calling(interrupt, 6, labutils.train.vae_step)
+        labutils.recipes, "vae_step", step_calling(interrupt, 6, labutils.recipes.vae_step)
     )
     _, partial = train_vae(images, path)
     assert f"Interrupted at epoch 2, after step 1 of 4. The checkpoint {path} holds the run " in (
@@ -413,7 +412,7 @@ def test_an_interrupted_dcgan_resumes_exactly(tmp_path, mnist_test, monkeypatch)
 
     whole_generator, whole = run(tmp_path / "whole.pt")
     monkeypatch.setattr(
-        labutils.train, "gan_step", step_calling(interrupt, 11, labutils.train.gan_step)
+        labutils.recipes, "gan_step", step_calling(interrupt, 11, labutils.recipes.gan_step)
     )
     _, partial = run(tmp_path / "cut.pt")
     assert "samples" in partial and partial["samples"].shape[0] == 2
@@ -437,7 +436,7 @@ def test_ctrl_c_between_epochs_records_each_step_once(mnist_test, capsys):
 def test_train_or_load_does_not_save_a_stopped_run(tmp_path, mnist_test, monkeypatch):
     path = tmp_path / "vae.pt"
     monkeypatch.setattr(
-        labutils.train, "vae_step", step_calling(interrupt, 2, labutils.train.vae_step)
+        labutils.recipes, "vae_step", step_calling(interrupt, 2, labutils.recipes.vae_step)
     )
     model = VAE(2, hidden=(16,))
     images = mnist_test[0][:100]
@@ -471,7 +470,7 @@ def test_a_checkpoint_saved_on_a_gpu_resumes_on_a_cpu(tmp_path, mnist_test, monk
     _, whole = train_vae(images, tmp_path / "whole.pt")
     path = tmp_path / "gpu.pt"
     monkeypatch.setattr(
-        labutils.train, "vae_step", step_calling(interrupt, 5, labutils.train.vae_step)
+        labutils.recipes, "vae_step", step_calling(interrupt, 5, labutils.recipes.vae_step)
     )
     with monkeypatch.context() as gpu:
         gpu.setattr(torch.serialization, "location_tag", lambda storage: "cuda:0")
