@@ -14,10 +14,9 @@ import torch
 import torch.nn.functional as F
 
 from .data import minibatches
+from .loop import Metrics
 from .losses import discriminator_loss, generator_loss, vae_loss
 from .models import VAE, Autoencoder, Discriminator, Generator
-
-Metrics = dict[str, torch.Tensor]
 
 
 def ae_step(model: Autoencoder, optimizer: torch.optim.Optimizer, images: torch.Tensor) -> Metrics:
