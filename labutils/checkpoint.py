@@ -94,7 +94,8 @@ def check_fits(name: str, saved: dict, model: nn.Module, path: Path) -> None:
     """Raise a CheckpointError naming the class or setting where `saved` and `model` differ."""
     if saved["class"] != type(model).__name__:
         raise CheckpointError(
-            f"{path}: '{name}' was saved from a {saved['class']}, not a {type(model).__name__}."
+            f"{path}: '{name}' was saved from a model of class {saved['class']}, "
+            f"not {type(model).__name__}."
         )
     config = getattr(model, "config", {})
     for key in sorted(set(saved["config"]) | set(config)):

@@ -43,7 +43,7 @@ def test_other_latent_size_names_the_setting(tmp_path):
 def test_other_model_class_is_named(tmp_path):
     path = tmp_path / "ae.pt"
     save_checkpoint(path, {"model": Autoencoder(2)})
-    with pytest.raises(CheckpointError, match="saved from a Autoencoder, not a VAE"):
+    with pytest.raises(CheckpointError, match="saved from a model of class Autoencoder, not VAE"):
         load_checkpoint(path, {"model": VAE(2)})
 
 
