@@ -138,17 +138,25 @@ def noise_statistics_checks(add_noise: Callable) -> None:
         )
     if abs(spread / 0.1 - 1) < 0.03 and abs(centre) < 0.005:
         return
-    mistakes = {
+    # Each mistake as the noise's standard deviation it gives for `std`: checked at a second
+    # std as well, since sqrt(0.1) and a fixed 0.3 are within 5% of each other at std=0.1.
+    mistakes: dict[str, Callable[[float], float]] = {
         "the noise's standard deviation is std**2 (0.01 for std=0.1): `std` is already the "
-        "standard deviation, multiply the standard normal noise by it directly.": 0.01,
+        "standard deviation, multiply the standard normal noise by it directly.": lambda s: s**2,
         "the noise's standard deviation is sqrt(std) (0.32 for std=0.1): `std` is the standard "
-        "deviation, not the variance.": math.sqrt(0.1),
-        "the noise has standard deviation 1: multiply the standard normal noise by std.": 1.0,
-        "the noise's standard deviation stays 0.3 when std=0.1: use the `std` argument rather "
-        "than a fixed value.": 0.3,
+        "deviation, not the variance.": math.sqrt,
+        "the noise has standard deviation 1: multiply the standard normal noise by std.": (
+            lambda s: 1.0
+        ),
+        "the noise's standard deviation stays 0.3 whatever std is: use the `std` argument "
+        "rather than a fixed value.": lambda s: 0.3,
     }
+    other = (add_noise(grey, 0.04) - grey).std().item()
     for hint, wrong in mistakes.items():
-        if abs(spread / clipped_spread(wrong) - 1) < 0.05:
+        if all(
+            abs(measured / clipped_spread(wrong(std)) - 1) < 0.05
+            for measured, std in ((spread, 0.1), (other, 0.04))
+        ):
             raise Hint(hint)
     if abs(spread / (0.1 / math.sqrt(12)) - 1) < 0.05:
         raise Hint("the noise is uniform (torch.rand): use Gaussian noise (torch.randn).")
@@ -205,7 +213,7 @@ def check_code_gaussian(fit_code_gaussian: Callable) -> None:
         )
     if isinstance(covariance, torch.Tensor) and tuple(covariance.shape) == (4,):
         raise Hint(
-            "the covariance is a vector: these are the variances only. Sampling needs the full "
+            "the covariance is a vector, one number per dimension: sampling needs the full "
             "(D, D) matrix, whose off-diagonal entries say how the code's dimensions co-vary."
         )
     covariance = require_tensor(covariance, (4, 4), "The covariance")
@@ -215,4 +223,16 @@ def check_code_gaussian(fit_code_gaussian: Callable) -> None:
         return  # the maximum-likelihood estimate (divide by N) is as good as the unbiased one
     uncentred = [codes.T @ codes / n for n in (499, 500)]  # (4, 4) each
     hint = "the covariance was computed without subtracting the mean from the codes first."
-    compare(covariance, torch.cov(codes.T), [(hint, m) for m in uncentred], "The covariance", 1e-3)
+    mistakes = [(hint, m) for m in uncentred] + [
+        (
+            "the covariance is diagonal: the off-diagonal entries, how the code's dimensions "
+            "co-vary, are missing.",
+            torch.diag(codes.var(dim=0)),
+        ),
+        (
+            "this is the correlation matrix (the covariance divided by the standard "
+            "deviations): sampling needs the covariance itself.",
+            torch.corrcoef(codes.T),
+        ),
+    ]
+    compare(covariance, torch.cov(codes.T), mistakes, "The covariance", 1e-3)

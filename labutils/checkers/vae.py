@@ -30,6 +30,8 @@ def check_reparameterize(my_reparameterize: Callable) -> None:
             "every example got the same noise: draw one eps per entry of mu "
             "(a tensor of mu's shape), not one vector for the whole batch."
         )
+    if (noise.mean(dim=0) + mu[0].detach()).abs().max() < 0.1:
+        raise Hint("z does not contain mu: the sample is mu + sigma * eps, not sigma * eps.")
     noise_scale_checks(noise, logvar[0].detach())
     independence_checks(noise / torch.exp(0.5 * logvar[0].detach()))
     again = my_reparameterize(mu.detach(), logvar.detach())
