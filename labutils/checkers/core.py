@@ -92,18 +92,24 @@ def run_checks(
             False, f"❌ {name} is not written yet (it raises NotImplementedError)."
         )
     except Exception as error:  # the learner's code may raise anything; report it, don't crash
-        result = CheckResult(False, f"❌ {name} {raised(error)}")
+        result = CheckResult(False, f"❌ {name} {raised(error, function)}")
     else:
         result = CheckResult(True, f"✅ {name} passes all checks.")
     print(result.message)
     return result
 
 
-def raised(error: BaseException) -> str:
+def raised(error: BaseException, function: Callable) -> str:
     """`error` in words, with the line of the learner's code that raised it: the innermost frame
     outside labutils, torch, NumPy and the standard library."""
     text = f"{type(error).__name__}: {error}".strip().rstrip(":")
     frames = [f for f in traceback.extract_tb(error.__traceback__) if is_learners(f.filename)]
+    called = getattr(function, "__name__", "")
+    if not frames and isinstance(error, TypeError) and f"{called}()" in str(error):
+        return (
+            f"cannot be called the way the exercise asks ({text}): check the names and the "
+            "number of its arguments against the exercise's text."
+        )
     if not frames:
         return (
             f"could not be checked: the checker itself failed ({text}). This is a bug in the "

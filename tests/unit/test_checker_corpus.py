@@ -13,7 +13,7 @@ import pytest
 
 from labutils import checkers
 
-from checker_corpus import CORPUS, chapter1, chapter2  # noqa: F401  (a chapter registers its answers)
+from checker_corpus import CORPUS, chapter1, chapter2, chapter3  # noqa: F401  (a chapter registers its answers)
 
 CHECKER_OF = {
     "1.1": checkers.check_ae_step,
