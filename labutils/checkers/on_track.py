@@ -247,19 +247,19 @@ def band_verdict(band: dict, epochs: list[float], steps: list[float]) -> CheckRe
 
 
 def curve_shape(values: Sequence[float]) -> str:
-    """'rising', 'jumped ...' (a spike above the first loss), 'stalled' (all the progress in the
-    first eighth, then flat) or 'steady'. Windows of an eighth of the curve average out the noise
+    """'rising' (it ends 10% above its lowest window), 'jumped ...' (a spike above twice the first
+    loss), 'stalled' (most of the progress in the first eighth, then flat) or 'steady'. Windows of an eighth of the curve average out the noise
     of single steps."""
     if len(values) < 2:
         return "steady"
     first, peak = values[0], max(values[1:])
-    if peak > 2 * first:
-        at = values.index(peak) + 1
-        return f"jumped to {peak:.4g} at step {at}, from {first:.4g} at the start"
     size = max(1, len(values) // 8)
     means = [sum(values[i : i + size]) / size for i in range(0, len(values) - size + 1, size)]
     if len(means) > 1 and means[-1] > 1.1 * min(means):
         return "rising"
+    if peak > 2 * first:
+        at = values.index(peak) + 1
+        return f"jumped to {peak:.4g} at step {at}, from {first:.4g} at the start"
     end, early = means[-1], sum(values[1 : 1 + size]) / size
     progress = first - end
     if len(values) >= 8 and progress > 0.1 * first:

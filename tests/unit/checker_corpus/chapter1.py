@@ -57,7 +57,9 @@ def flattened_images(model, optimizer, images):
     return {"loss": torch.tensor(loss.item())}
 
 
-def step(model, optimizer, images, loss_of=F.mse_loss, order="zbs", result=lambda l: {"loss": l.detach()}):
+def step(
+    model, optimizer, images, loss_of=F.mse_loss, order="zbs", result=lambda l: {"loss": l.detach()}
+):
     """A step whose parts run in `order`: z = zero_grad, b = backward, s = step."""
     loss = loss_of(model(images), images)
     for part in order:
@@ -262,12 +264,16 @@ def seeds_inside(images, std, generator=None):
 
 @wrong("1.2", "every image got the same noise")
 def one_noise_image_for_the_batch(images, std, generator=None):
-    return noisy(images, std, generator, draw=lambda x: torch.randn(1, 1, 28, 28, generator=generator))
+    return noisy(
+        images, std, generator, draw=lambda x: torch.randn(1, 1, 28, 28, generator=generator)
+    )
 
 
 @wrong("1.2", "one number per image")
 def one_number_per_image(images, std, generator=None):
-    return noisy(images, std, generator, draw=lambda x: torch.randn(len(x), 1, 1, 1, generator=generator))
+    return noisy(
+        images, std, generator, draw=lambda x: torch.randn(len(x), 1, 1, 1, generator=generator)
+    )
 
 
 @wrong("1.2", "float64", "keep their dtype")

@@ -88,7 +88,9 @@ def fakes_not_detached(generator, discriminator, optimizer_d, real, noise):
 
 @wrong("3.1", "labels are swapped")
 def swapped_labels(generator, discriminator, optimizer_d, real, noise):
-    return d_step(generator, discriminator, optimizer_d, real, noise, lambda r, f: discriminator_loss(f, r))
+    return d_step(
+        generator, discriminator, optimizer_d, real, noise, lambda r, f: discriminator_loss(f, r)
+    )
 
 
 @wrong("3.1", "optimizer_d.zero_grad() before backward()", "accumulate")
@@ -114,12 +116,21 @@ def freezes_the_generator_for_good(generator, discriminator, optimizer_d, real, 
 
 @wrong("3.1", "sign is flipped")
 def sign_flipped_loss(generator, discriminator, optimizer_d, real, noise):
-    return d_step(generator, discriminator, optimizer_d, real, noise, lambda r, f: -discriminator_loss(r, f))
+    return d_step(
+        generator, discriminator, optimizer_d, real, noise, lambda r, f: -discriminator_loss(r, f)
+    )
 
 
 @wrong("3.1", "half the reference", "averaged")
 def averaged_terms(generator, discriminator, optimizer_d, real, noise):
-    return d_step(generator, discriminator, optimizer_d, real, noise, lambda r, f: discriminator_loss(r, f) / 2)
+    return d_step(
+        generator,
+        discriminator,
+        optimizer_d,
+        real,
+        noise,
+        lambda r, f: discriminator_loss(r, f) / 2,
+    )
 
 
 @wrong("3.1", "rescaled once more")
