@@ -248,8 +248,8 @@ def band_verdict(band: dict, epochs: list[float], steps: list[float]) -> CheckRe
 
 def curve_shape(values: Sequence[float]) -> str:
     """'rising' (it ends 10% above its lowest window), 'jumped ...' (a spike above twice the first
-    loss), 'stalled' (most of the progress in the first eighth, then flat) or 'steady'. Windows of an eighth of the curve average out the noise
-    of single steps."""
+    loss), 'stalled' (most of the progress in the first eighth, then flat) or 'steady'. Windows
+    of an eighth of the curve average out the noise of single steps."""
     if len(values) < 2:
         return "steady"
     first, peak = values[0], max(values[1:])

@@ -58,7 +58,12 @@ def flattened_images(model, optimizer, images):
 
 
 def step(
-    model, optimizer, images, loss_of=F.mse_loss, order="zbs", result=lambda l: {"loss": l.detach()}
+    model,
+    optimizer,
+    images,
+    loss_of=F.mse_loss,
+    order="zbs",
+    result=lambda loss: {"loss": loss.detach()},
 ):
     """A step whose parts run in `order`: z = zero_grad, b = backward, s = step."""
     loss = loss_of(model(images), images)
