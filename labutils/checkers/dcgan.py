@@ -62,45 +62,23 @@ def check_discriminator_step(my_discriminator_step: Callable) -> None:
     expected, expected_loss = sgd_update(discriminator, standard)
     if close(outcome.change, update(joint), rtol=1e-3):
         expected, expected_loss = sgd_update(discriminator, joint)
-    accumulated = update(standard, clear=False)
-    compare_update(
-        outcome.change,
-        expected,
-        [
-            *update_mistakes(
-                "optimizer_d", discriminator, outcome, expected, accumulated, standard
-            ),
-            (
-                "the real and fake labels are swapped: the discriminator should output 1 for "
-                "real images and 0 for generated ones.",
-                update(lambda d: discriminator_loss(d(fake), d(real))),
-            ),
-            (
-                "the real images are rescaled once more: `real` is already in [-1, 1].",
-                update(lambda d: discriminator_loss(d(2 * real - 1), d(fake))),
-            ),
-            (
-                "the loss's sign is flipped: the step should lower the discriminator's "
-                "cross-entropy, -log D(x) - log(1 - D(G(z))), not raise it.",
-                -expected,
-            ),
-            (
-                "the update is half the reference: the two cross-entropies are averaged; the "
-                "discriminator loss is their sum.",
-                0.5 * expected,
-            ),
-            (
-                "the fakes were made with the generator in eval mode: its BatchNorm then uses "
-                "running statistics. Keep both networks in training mode (.train()).",
-                update(lambda d: discriminator_loss(d(real), d(eval_fake))),
-            ),
-            (
-                "the discriminator ran in eval mode: call discriminator.train() so that its "
-                "BatchNorm normalises with the batch's statistics.",
-                update(lambda d: discriminator_loss(d.eval()(real), d(fake))),
-            ),
-        ],
-    )
+    mistakes = [
+        *update_mistakes(
+            "optimizer_d", discriminator, outcome, expected, update(standard, clear=False), standard
+        ),
+        *loss_mistakes(update, real, fake, eval_fake),
+        (
+            "the loss's sign is flipped: the step should lower the discriminator's "
+            "cross-entropy, -log D(x) - log(1 - D(G(z))), not raise it.",
+            -expected,
+        ),
+        (
+            "the update is half the reference: the two cross-entropies are averaged; the "
+            "discriminator loss is their sum.",
+            0.5 * expected,
+        ),
+    ]
+    compare_update(outcome.change, expected, mistakes)
     require_trainable(learner_generator, "generator")
     require_trainable(outcome.model, "discriminator")
     for name, model in (("generator", learner_generator), ("discriminator", outcome.model)):
@@ -110,6 +88,36 @@ def check_discriminator_step(my_discriminator_step: Callable) -> None:
                 "use BatchNorm's running statistics. Leave it in training mode (.train())."
             )
     require_float_loss(outcome.returned, expected_loss)
+
+
+def loss_mistakes(
+    update: Callable[[Callable[[nn.Module], torch.Tensor]], torch.Tensor],
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    eval_fake: torch.Tensor,
+) -> list[tuple[str, torch.Tensor]]:
+    """The updates of the usual mistakes in the discriminator's loss, with their hints."""
+    return [
+        (
+            "the real and fake labels are swapped: the discriminator should output 1 for "
+            "real images and 0 for generated ones.",
+            update(lambda d: discriminator_loss(d(fake), d(real))),
+        ),
+        (
+            "the real images are rescaled once more: `real` is already in [-1, 1].",
+            update(lambda d: discriminator_loss(d(2 * real - 1), d(fake))),
+        ),
+        (
+            "the fakes were made with the generator in eval mode: its BatchNorm then uses "
+            "running statistics. Keep both networks in training mode (.train()).",
+            update(lambda d: discriminator_loss(d(real), d(eval_fake))),
+        ),
+        (
+            "the discriminator ran in eval mode: call discriminator.train() so that its "
+            "BatchNorm normalises with the batch's statistics.",
+            update(lambda d: discriminator_loss(d.eval()(real), d(fake))),
+        ),
+    ]
 
 
 def require_float_loss(value: object, expected: float) -> None:
