@@ -93,6 +93,23 @@ def test_checkers_leave_the_learners_random_state_alone():
     assert torch.equal(torch.get_rng_state(), state)
 
 
+@pytest.mark.parametrize("seed", range(30))
+def test_the_statistical_checks_pass_correct_answers_whatever_their_random_numbers(seed):
+    """The noise checks of 1.2 and 2.1 are statistical: a correct answer drawing from another
+    generator must pass them too (their false-alarm rates are stated next to the thresholds)."""
+    draws = torch.Generator().manual_seed(seed)
+
+    def my_reparameterize(mu, logvar):
+        return mu + torch.randn(mu.shape, generator=draws) * torch.exp(0.5 * logvar)
+
+    def add_noise(images, std, generator=None):
+        noise = torch.randn(images.shape, generator=generator or draws)
+        return (images + std * noise).clamp(0, 1)
+
+    assert checkers.check_reparameterize(my_reparameterize)
+    assert checkers.check_add_noise(add_noise)
+
+
 def test_the_registry_names_each_exercises_function():
     assert checkers.CHECKERS["my_kl_divergence"] is checkers.check_kl_divergence
     assert len(checkers.CHECKERS) == 10
