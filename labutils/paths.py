@@ -16,9 +16,3 @@ def course_dir(name: str) -> Path:
     root = repository_root()
     return root / name if root is not None else Path(name)
 
-
-def smoke_mode() -> bool:
-    """Whether $LABUTILS_SMOKE=1 (kept only until the checkers take `smoke` as an argument)."""
-    import os
-
-    return os.environ.get("LABUTILS_SMOKE", "0") == "1"
