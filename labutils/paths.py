@@ -15,4 +15,3 @@ def course_dir(name: str) -> Path:
     """`<repository>/<name>` in a checkout, else `./<name>` (e.g. on Colab)."""
     root = repository_root()
     return root / name if root is not None else Path(name)
-
