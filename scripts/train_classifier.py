@@ -13,14 +13,14 @@ import argparse
 import time
 from pathlib import Path
 
-from labutils.data import load_mnist
-from labutils.device import get_device
 from labutils.classifier import (
     classifier_accuracy,
     classifier_path,
     load_classifier,
     train_classifier,
 )
+from labutils.data import load_mnist
+from labutils.device import get_device
 
 
 def main() -> None:
