@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import torch
@@ -94,7 +94,8 @@ def squared_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Squared Euclidean distances (A, B) between the rows of a (A, D) and b (B, D), in float64:
     |a|^2 + |b|^2 - 2 a.b, exact enough that a point's distance to itself is 0 to ~1e-12."""
     a, b = a.double(), b.double()
-    return (a.pow(2).sum(1)[:, None] + b.pow(2).sum(1)[None, :] - 2 * a @ b.T).clamp(min=0)
+    distances = torch.addmm(b.pow(2).sum(dim=1)[None, :], a, b.T, alpha=-2)  # |b|^2 - 2 a.b
+    return distances.add_(a.pow(2).sum(dim=1)[:, None]).clamp_(min=0)  # (A, B)
 
 
 def manifold(points: torch.Tensor, k: int = 3, chunk: int = 1000) -> Manifold:
@@ -103,20 +104,11 @@ def manifold(points: torch.Tensor, k: int = 3, chunk: int = 1000) -> Manifold:
     require_positive_int("k", k)
     if points.shape[0] <= k:
         raise ValueError(f"A manifold with k={k} needs more than {k} points, got {len(points)}.")
-    radii = [
-        squared_distances(block, points).kthvalue(k + 1, dim=1).values  # (chunk,); +1: itself
+    squared_radii = [
+        squared_distances(block, points).topk(k + 1, dim=1, largest=False).values[:, k]  # +1: self
         for block in points.split(chunk)
     ]
-    return Manifold(points.double(), torch.cat(radii).sqrt())
-
-
-def inside(queries: torch.Tensor, region: Manifold, chunk: int = 1000) -> torch.Tensor:
-    """For each query (M, D): whether it lies in at least one ball of `region`, (M,) booleans."""
-    found = [
-        (squared_distances(block, region.points) <= region.radii.pow(2)[None, :]).any(dim=1)
-        for block in queries.split(chunk)
-    ]
-    return torch.cat(found)
+    return Manifold(points.double(), torch.cat(squared_radii).sqrt())  # (N, D), (N,)
 
 
 class PrecisionRecall(NamedTuple):
@@ -127,12 +119,21 @@ class PrecisionRecall(NamedTuple):
     recall: float
 
 
-def precision_recall(real: Manifold, generated: Manifold) -> PrecisionRecall:
+def precision_recall(real: Manifold, generated: Manifold, chunk: int = 1000) -> PrecisionRecall:
     """Improved precision and recall (Kynkäänniemi et al. 2019) of generated against real
-    features, each set with its own k-nearest-neighbour manifold."""
+    features, each set with its own k-nearest-neighbour manifold. One pass over the distances
+    between the two sets, `chunk` generated points at a time, answers both questions."""
+    in_real = []  # per generated point: inside at least one real ball?
+    in_generated = torch.zeros(len(real.points), dtype=torch.bool, device=real.points.device)
+    for points, radii in zip(
+        generated.points.split(chunk), generated.radii.split(chunk), strict=True
+    ):
+        distances = squared_distances(points, real.points)  # (chunk, R)
+        in_real.append((distances <= real.radii.square()[None, :]).any(dim=1))  # (chunk,)
+        in_generated |= (distances <= radii.square()[:, None]).any(dim=0)  # (R,) in these balls
     return PrecisionRecall(
-        precision=float(inside(generated.points, real).double().mean()),
-        recall=float(inside(real.points, generated).double().mean()),
+        precision=float(torch.cat(in_real).double().mean()),
+        recall=float(in_generated.double().mean()),
     )
 
 
@@ -148,27 +149,19 @@ class Interval(NamedTuple):
         return self.low <= other.high and other.low <= self.high
 
 
-def interval_from_parts(
-    measure: Callable[[torch.Tensor, torch.Tensor], float],
-    generated: torch.Tensor,
-    reference: torch.Tensor,
-    parts: int,
-) -> Interval:
-    """`measure(generated, reference)` on the whole sets and an interval around it.
+def interval(value: float, part_values: Sequence[float]) -> Interval:
+    """An interval around `value`, a measurement on whole sample sets, from the same measurement
+    repeated on K disjoint parts of those sets (`part_values`).
 
-    Both sets are cut into `parts` disjoint parts of equal size and the measurement is repeated
-    on each pair of parts. An estimate from n points fluctuates like 1/sqrt(n), so the spread of
-    the parts' values divided by sqrt(parts) estimates the standard error of the whole-set value;
-    the interval is that value +- 2 standard errors. (For a measurement whose noise shrinks
-    faster, like 1/n, the interval is wider than it needs to be: it errs on the safe side.)
+    An estimate from n points fluctuates like 1/sqrt(n), so the spread (standard deviation) of the
+    K parts' values divided by sqrt(K) estimates the standard error of the whole-set value; the
+    interval is the value +- 2 standard errors. For a measurement whose noise shrinks faster, like
+    1/n, the interval comes out wider than it needs to be: it errs on the safe side.
     """
-    require_positive_int("parts", parts)
-    if parts < 2:
-        raise ValueError("interval_from_parts needs parts >= 2 to measure a spread.")
-    value = measure(generated, reference)
-    pairs = zip(generated.chunk(parts), reference.chunk(parts), strict=True)
-    spread = torch.tensor([measure(a, b) for a, b in pairs], dtype=torch.float64).std()
-    half_width = 2 * float(spread) / math.sqrt(parts)
+    if len(part_values) < 2:
+        raise ValueError("interval needs the values of at least 2 parts to measure a spread.")
+    spread = torch.tensor(part_values, dtype=torch.float64).std()
+    half_width = 2 * float(spread) / math.sqrt(len(part_values))
     return Interval(value, value - half_width, value + half_width)
 
 

@@ -19,8 +19,7 @@ from labutils.metrics import (
     fid,
     fit_gaussian,
     frechet_distance,
-    inside,
-    interval_from_parts,
+    interval,
     manifold,
     precision_recall,
     reconstruction_mse,
@@ -247,13 +246,15 @@ def test_radii_are_the_distance_to_the_kth_nearest_other_point_whatever_the_chun
         assert torch.allclose(manifold(points, k=3, chunk=chunk).radii, expected, atol=1e-10)
 
 
-def test_inside_is_membership_of_at_least_one_ball():
-    region = manifold(cloud(60, 0.0, seed=23), k=2)
-    queries = cloud(80, 1.0, seed=24)
-    distances = torch.cdist(queries.double(), region.points)  # (80, 60)
-    expected = (distances <= region.radii[None, :]).any(dim=1)
-    assert torch.equal(inside(queries, region, chunk=9), expected)
-    assert 0 < int(expected.sum()) < 80  # the case tests both answers
+def test_precision_and_recall_are_ball_memberships_whatever_the_chunk():
+    real, generated = manifold(cloud(60, 0.0, seed=23), k=2), manifold(cloud(80, 1.0, 24), k=2)
+    distances = torch.cdist(generated.points, real.points)  # (80, 60)
+    precision = (distances <= real.radii[None, :]).any(dim=1).double().mean()
+    recall = (distances <= generated.radii[:, None]).any(dim=0).double().mean()
+    for chunk in (9, 1000):
+        result = precision_recall(real, generated, chunk=chunk)
+        assert result == pytest.approx((float(precision), float(recall)), abs=1e-12)
+    assert 0 < precision < 1 and 0 < recall < 1  # the case tests both answers
 
 
 def test_identical_sets_have_precision_and_recall_1():
@@ -295,26 +296,17 @@ def test_intervals_of_a_mean_cover_the_truth_about_95_percent_of_the_time():
     covered, widths = 0, []
     for seed in range(200):
         data = cloud(1000, 0.0, seed=100 + seed, dim=1)  # N(0, 1): the true mean is 0
-
-        def mean(a: torch.Tensor, _reference: torch.Tensor) -> float:
-            return float(a.mean())
-
-        interval = interval_from_parts(mean, data, data, parts=10)
-        covered += interval.low <= 0 <= interval.high
-        widths.append(interval.high - interval.low)
+        parts = [float(part.mean()) for part in data.chunk(10)]  # 10 disjoint parts of 100
+        result = interval(float(data.mean()), parts)
+        covered += result.low <= 0 <= result.high
+        widths.append(result.high - result.low)
     assert 170 <= covered <= 200  # nominal 95% of 200 = 190; t with 9 degrees of freedom: ~92%
     assert sum(widths) / len(widths) == pytest.approx(4 / math.sqrt(1000), rel=0.15)
 
 
 def test_an_interval_is_centred_on_the_whole_set_value():
-    data = cloud(100, 3.0, seed=31, dim=2)
-
-    def spread(a: torch.Tensor, b: torch.Tensor) -> float:
-        return float((a - b.mean(dim=0)).pow(2).sum(dim=1).mean())
-
-    interval = interval_from_parts(spread, data, data, parts=4)
-    assert interval.value == pytest.approx(spread(data, data))
-    assert interval.value - interval.low == pytest.approx(interval.high - interval.value)
+    result = interval(5.0, [4.0, 6.0, 5.0, 5.0])
+    assert result.value == 5.0 and result.value - result.low == result.high - result.value
 
 
 def test_overlapping_intervals():
@@ -324,6 +316,5 @@ def test_overlapping_intervals():
 
 
 def test_an_interval_needs_two_parts():
-    data = cloud(10, 0.0, seed=32)
-    with pytest.raises(ValueError, match="parts >= 2"):
-        interval_from_parts(lambda a, b: 0.0, data, data, parts=1)
+    with pytest.raises(ValueError, match="at least 2 parts"):
+        interval(1.0, [1.0])
