@@ -13,6 +13,7 @@ trains it with its recipe (the same seed and calls as its chapter) and saves it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import NamedTuple
 
 import torch
@@ -90,12 +91,12 @@ def recipe(
     options = dict(epochs=settings["epochs"], batch_size=settings["batch_size"])
     if name == "dcgan":
         fixed_noise = torch.randn(64, settings["nz"], device=train_images.device)  # chapter 3's
-        return lambda: fit_dcgan(
-            models["generator"], models["discriminator"], train_images,
-            fixed_noise=fixed_noise, **options,
-        )  # fmt: skip
+        generator, discriminator = models["generator"], models["discriminator"]
+        return partial(
+            fit_dcgan, generator, discriminator, train_images, fixed_noise=fixed_noise, **options
+        )
     fit = fit_autoencoder if name == "ae" else fit_vae
-    return lambda: fit(models["model"], train_images, test_images, **options)
+    return partial(fit, models["model"], train_images, test_images, **options)
 
 
 def trained(
