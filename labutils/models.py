@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from ._checks import check_images, check_latents, require_positive_int
+from ._validate import check_images, check_latents, require_positive_int
 
 PIXELS = 28 * 28
 

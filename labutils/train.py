@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ._checks import require_positive_float, require_positive_int
+from ._validate import require_positive_float, require_positive_int
 from .checkpoint import Checkpointer
 from .data import minibatches
 from .distributed import is_distributed, is_main, mean_over_processes, shard_batches, wrap
