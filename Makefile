@@ -17,7 +17,7 @@ SUDO   := $(shell test "$$(id -u)" = 0 || echo sudo)
 .PHONY: book test install data assets browser bench classifier lint clean
 
 book: install data assets  ## Train every model and build the full book into _build/html
-	# LABUTILS_PROGRESS=0: epoch lines, no widget bars; jupyter/: the kernelspec (jupyter/README.md)
+# LABUTILS_PROGRESS=0: epoch lines, no widget bars; jupyter/: the kernelspec (jupyter/README.md)
 	LABUTILS_PROGRESS=0 JUPYTER_PATH=$(CURDIR)/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH} \
 	    $(BIN)/jupyter-book build . -W -n --keep-going --all
 
