@@ -136,7 +136,7 @@ def container_hint(data: object) -> str:
     elif hasattr(data, "__array__"):
         fix = "convert it with torch.as_tensor(data)"
     elif isinstance(data, torch.utils.data.DataLoader | torch.utils.data.Dataset):
-        fix = "pass the tensors themselves: fit shuffles them and makes the batches"
+        fix = "pass the tensors themselves (fit shuffles them and makes the batches)"
     else:
         fix = "pass the data as tensors"
-    return f"a tensor or a tuple of tensors, got a {kind}: {fix}."
+    return f"a tensor or a tuple of tensors, got {kind}: {fix}."
