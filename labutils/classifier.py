@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._validate import check_images, require_positive_float, require_positive_int
+from ._validate import check_images, check_unit_images, require_positive_float, require_positive_int
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data import load_mnist, minibatches
 from .device import seed_everything
@@ -175,6 +175,7 @@ def classifier_outputs(
 
     The samplers of `labutils.sampling` return images in [0, 1], the range the classifier expects.
     """
+    check_unit_images(images, "classifier_outputs")  # every metric's images pass through here
     classifier.eval()
     features, probabilities = [], []
     for (batch,) in minibatches(images, batch_size=batch_size):

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._validate import require_positive_int
+from ._validate import check_unit_images, require_positive_int
 from .classifier import CLASSES, MnistClassifier, classifier_outputs
 from .data import minibatches
 from .models import VAE, Autoencoder, ConvVAE, mean_code
@@ -214,6 +214,7 @@ def reconstruction_mse(
     A VAE reconstructs from its mean code mu, without sampling, so that the autoencoder and the
     VAE are compared on the same deterministic encode-decode round trip.
     """
+    check_unit_images(images, "reconstruction_mse")
     model.eval()
     total = torch.zeros((), dtype=torch.float64, device=images.device)
     for (batch,) in minibatches(images, batch_size=batch_size):

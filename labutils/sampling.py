@@ -17,6 +17,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
+from ._validate import require_positive_int
 from .data import minibatches
 from .metrics import Gaussian, fit_gaussian, sqrtm_psd
 from .models import VAE, Autoencoder, ConvVAE, Generator, mean_code
@@ -49,6 +50,7 @@ def standard_normal(
 ) -> torch.Tensor:
     """(count, dim) numbers from N(0, I), drawn on the generator's device (the CPU when there is
     no generator) and moved to `device`."""
+    require_positive_int("count", count)  # every sampler draws through here
     where = generator.device if generator is not None else torch.device("cpu")
     return torch.randn(count, dim, generator=generator, device=where, dtype=dtype).to(device)
 
