@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import re
 import warnings
 from pathlib import Path
 
@@ -112,7 +113,9 @@ def test_the_statistical_checks_pass_correct_answers_whatever_their_random_numbe
 
 def test_the_registry_names_each_exercises_function():
     assert checkers.CHECKERS["my_kl_divergence"] is checkers.check_kl_divergence
-    assert len(checkers.CHECKERS) == 10
+    chapters = "".join(path.read_text() for path in (ROOT / "book").glob("*.ipynb"))
+    asked = set(re.findall(r'check_\w+\(globals\(\).get\(\\"(\w+)\\"\)\)', chapters))
+    assert asked == set(checkers.CHECKERS)  # every checker cell of the book, and only those
     for name, checker in checkers.CHECKERS.items():
         assert name in checker(None).message
 
