@@ -12,7 +12,8 @@ import papermill
 import pytest
 
 from labutils.checkers import CHECKERS
-from labutils.student import SOLUTION_TAG, stale_files, write_student_notebooks
+from tools.editions import stale_files, write_editions
+from tools.student_notebooks import SOLUTION_TAG
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTERS = sorted((ROOT / "book").glob("0*.ipynb"))
@@ -112,7 +113,7 @@ def test_fixture_student_notebook_stops_at_its_first_stub(tmp_path, monkeypatch)
     (tmp_path / "book").mkdir()
     shutil.copy(FIXTURE, tmp_path / "book")
     shutil.copy(ROOT / "_config.yml", tmp_path)
-    write_student_notebooks(tmp_path)
+    write_editions(tmp_path)
     student = tmp_path / "student" / FIXTURE.name
     error, cell = first_stub_error(student, tmp_path, monkeypatch)
     assert error.ename == "NotImplementedError" and "Exercise 1.1: write my_square" in error.evalue
