@@ -24,7 +24,7 @@ def is_solution(cell: nbformat.NotebookNode) -> bool:
     return SOLUTION_TAG in cell.metadata.get("tags", [])
 
 
-def test_committed_student_notebooks_are_up_to_date():
+def test_committed_student_notebooks_and_colab_editions_are_up_to_date():
     stale = [str(path.relative_to(ROOT)) for path in stale_files(ROOT)]
     assert stale == [], f"out of date, run `make student`: {stale}"
 
