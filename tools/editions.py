@@ -93,13 +93,18 @@ def edition(notebook: nbformat.NotebookNode, root: Path, folder: str, note: str)
 def download_page(titles: dict[str, str], root: Path) -> str:
     """The book page that opens each chapter's Colab editions and offers its student notebook."""
     colab = colab_folder(root)
-    rows = [
-        f"| {title} | [open chapter {name[:2].lstrip('0')}]({colab_url(root, f'{colab}/book/{name}')}) "
-        f"| [open student chapter {name[:2].lstrip('0')}]"
-        f"({colab_url(root, f'{colab}/student/{name}')}) "
-        f"| {{download}}`{name} <../student/{name}>` |"
-        for name, title in titles.items()
-    ]
+    rows = []
+    for name, title in titles.items():
+        number, book, student = (
+            name[:2].lstrip("0"),
+            f"{colab}/book/{name}",
+            f"{colab}/student/{name}",
+        )
+        rows.append(
+            f"| {title} | [open chapter {number}]({colab_url(root, book)}) "
+            f"| [open student chapter {number}]({colab_url(root, student)}) "
+            f"| {{download}}`{name} <../student/{name}>` |"
+        )
     return "\n".join(
         [
             "# Student notebooks",
