@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
-from labutils import VAE, Autoencoder, CheckpointError, load_checkpoint, save_checkpoint
+from labutils import (
+    VAE,
+    Autoencoder,
+    CheckpointError,
+    load_checkpoint,
+    save_checkpoint,
+    train_or_load,
+)
 
 
 def test_round_trip_restores_weights_and_extra(tmp_path):
@@ -56,3 +65,20 @@ def test_a_crash_mid_write_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert load_checkpoint(path, {"vae": VAE(2, hidden=(8,))})["history"] == {"epoch": [1]}
     assert [p.name for p in tmp_path.iterdir()] == ["vae.pt"]  # no temporary file left behind
+
+
+def test_train_or_load_says_what_it_trains_and_how_long_it_took(tmp_path, capsys):
+    path, model = tmp_path / "ae.pt", Autoencoder(latent_dim=2)
+    parameters = sum(p.numel() for p in model.parameters())
+    train_or_load(path, {"model": model}, lambda: {"test_loss": [0.5]})
+    said = capsys.readouterr().out.splitlines()
+    assert said[0] == (
+        f"Training the Autoencoder ({parameters:,} parameters) now (no checkpoint at {path})."
+    )
+    assert re.fullmatch(
+        rf"Trained in \d+ s and saved to {re.escape(str(path))}: the next .*", said[1]
+    )
+    train_or_load(path, {"model": model}, lambda: {"test_loss": [0.4]}, retrain=True)
+    assert "now (RETRAIN is set)." in capsys.readouterr().out
+    assert train_or_load(path, {"model": model}, lambda: {}) == {"test_loss": [0.4]}
+    assert capsys.readouterr().out.startswith(f"Loaded trained weights from {path}")
