@@ -27,7 +27,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from .colab_editions import Chapter, colab_edition, read_bibliography
+from .colab_editions import Chapter, ColabError, colab_edition, read_bibliography
 from .student_notebooks import chapter_title, student_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,10 +147,15 @@ def generated_files(root: Path) -> dict[Path, str]:
             "student": COLAB_NOTE.format(name=name, solutions=""),
         }
         files[root / "student" / name] = nbformat.writes(student) + "\n"
-        files[root / colab / "book" / name] = edition(chapter, root, f"{colab}/book", notes["book"])
-        files[root / colab / "student" / name] = edition(
-            student, root, f"{colab}/student", notes["student"]
-        )
+        try:
+            files[root / colab / "book" / name] = edition(
+                chapter, root, f"{colab}/book", notes["book"]
+            )
+            files[root / colab / "student" / name] = edition(
+                student, root, f"{colab}/student", notes["student"]
+            )
+        except ColabError as error:
+            raise ColabError(f"book/{name}: {error}") from error
         titles[name] = chapter_title(chapter, path.stem)
     files[root / PAGE] = download_page(titles, root)
     return files

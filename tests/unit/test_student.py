@@ -12,6 +12,7 @@ import nbformat
 import pytest
 
 from tools.editions import stale_files, write_editions
+from tools.colab_editions import ColabError
 from tools.student_notebooks import StudentError, exercise_of, task_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -154,3 +155,13 @@ def test_exercise_and_task_are_read_from_the_cells():
     assert task_of(hinted) == "add_noise(images, std, generator=None)"  # no type hints
     assert task_of("%time x = 1\ndef f(x):\n    pass") == "f(...)"  # not plain Python
     assert task_of("model = train()") is None
+
+
+def test_a_listing_of_a_missing_object_names_the_chapter(course):
+    chapter = nbformat.read(course / "book" / NAME, as_version=4)
+    chapter.cells[1].source += "\n\n```{literalinclude} ../labutils/models.py\n:pyobject: Nope\n```"
+    nbformat.write(chapter, course / "book" / NAME)
+    (course / "labutils").mkdir()
+    shutil.copy(ROOT / "labutils" / "models.py", course / "labutils")
+    with pytest.raises(ColabError, match=rf"book/{NAME}: .*models.py has no Nope"):
+        write_editions(course)
