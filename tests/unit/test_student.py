@@ -11,8 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tools.editions import stale_files, write_editions
 from tools.colab_editions import ColabError
+from tools.editions import stale_files, write_editions
 from tools.student_notebooks import StudentError, exercise_of, task_of
 
 ROOT = Path(__file__).resolve().parents[2]
