@@ -416,8 +416,9 @@ def colab_edition(
         edition.metadata.pop(key, None)
     number_figures_and_sections(notebook, chapter)
     cells = edition_cells(notebook, chapter)
-    title = next((i for i, c in enumerate(cells) if c["cell_type"] == "markdown"), -1)
-    cells.insert(title + 1, note_cell(note))
+    title = next((i for i, c in enumerate(cells) if c["cell_type"] == "markdown"), 0)
+    # The title and the note first, then the code that came before the title (the install cell).
+    cells = [cells[title], note_cell(note), *cells[:title], *cells[title + 1 :]]
     if chapter.cited:
         cells.append(references_cell(chapter))
     edition.cells = [nbformat.from_dict(cell) for cell in cells]

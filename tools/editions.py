@@ -45,7 +45,7 @@ KEEP_MODELS = (
 )
 COLAB_NOTE = (
     "> **Colab edition** of a chapter of the *Generative Models Lab*, made from `book/{name}`. "
-    "Run it from the top (*Runtime → Run all*): the first cell installs the course's library. "
+    "Run it from the top (*Runtime → Run all*): the first code cell installs the course's library. "
     "A GPU runtime (*Runtime → Change runtime type*) trains faster.{solutions}\n"
     ">\n"
     f"> **Keep your trained models.** {KEEP_MODELS}"

@@ -143,10 +143,11 @@ def test_solutions_and_hidden_cells_become_colab_forms():
     assert "cellView" not in cells["check-square"].metadata  # what is shown in the book stays
 
 
-def test_figure_captions_are_printed_under_their_figures():
+def test_figure_captions_are_printed_under_their_figures_and_the_note_under_the_title():
     edition = fixture_edition()
     ids = [cell.id for cell in edition.cells]
     caption = edition.cells[ids.index("figure") + 1]
     assert caption.cell_type == "markdown" and caption.source == "**Figure 1.** Squares, $x^2$."
-    assert edition.cells[ids.index("title") + 1].source == "> **Colab edition.**"
+    assert ids[:3] == ["title", "colab-edition-note", "colab"]  # the install cell after the note
+    assert edition.cells[1].source == "> **Colab edition.**"
     nbformat.validate(edition)
