@@ -52,6 +52,9 @@ ADMONITION_TITLES = {
     "error": "Error",
     "seealso": "See also",
 }
+BIB_ENTRY = re.compile(r"@\w+\s*\{\s*([^,\s]+)\s*,")
+BIB_FIELD = re.compile(r"\s*(\w+)\s*=\s*")
+BIB_COMMA = re.compile(r"\s*,?")
 LANGUAGES = {".py": "python", ".yml": "yaml", ".yaml": "yaml", ".toml": "toml", ".json": "json"}
 LATEX_ACCENTS = {"'": "\u0301", '"': "\u0308", "`": "\u0300", "^": "\u0302", "~": "\u0303"}
 
@@ -90,12 +93,12 @@ def plain_latex(value: str) -> str:
 def read_bibliography(text: str) -> dict[str, dict[str, str]]:
     """Entries of a .bib file: key -> {field: plain text}, field names in lower case."""
     entries = {}
-    for entry in re.finditer(r"@\w+\s*\{\s*([^,\s]+)\s*,", text):
+    for entry in BIB_ENTRY.finditer(text):
         fields, position = {}, entry.end()
-        while match := re.compile(r"\s*(\w+)\s*=\s*").match(text, position):
+        while match := BIB_FIELD.match(text, position):
             value, position = bib_value(text, match.end())
             fields[match.group(1).lower()] = plain_latex(value)
-            position = re.compile(r"\s*,?").match(text, position).end()
+            position = BIB_COMMA.match(text, position).end()
         entries[entry.group(1)] = fields
     return entries
 
@@ -106,11 +109,11 @@ def surnames(entry: dict[str, str]) -> list[str]:
     return [name.split(",")[0].strip() if "," in name else name.split()[-1] for name in names]
 
 
-def author_year(entry: dict[str, str]) -> str:
-    """Kingma and Welling, 2014; or Radford et al., 2016 for three authors or more."""
+def authors_and_year(entry: dict[str, str]) -> tuple[str, str]:
+    """("Kingma and Welling", "2014"); ("Radford et al.", "2016") for three authors or more."""
     names = surnames(entry)
-    who = names[0] if len(names) == 1 else " and ".join(names) if len(names) == 2 else ""
-    return f"{who or names[0] + ' et al.'}, {entry.get('year', 'n.d.')}"
+    who = " and ".join(names) if len(names) <= 2 else f"{names[0]} et al."
+    return who, entry.get("year", "n.d.")
 
 
 def reference_line(entry: dict[str, str]) -> str:
@@ -213,23 +216,19 @@ def split_target(content: str) -> tuple[str, str]:
 
 def citation(role: str, keys: str, before: str, chapter: Chapter) -> str:
     """{cite}`a,b` -> (A, 2014; B, 2016); {cite:t}`a` -> A (2014); right after the authors'
-    names (`before` ends with "Kingma and Welling "), only the year: (2014)."""
-    entries = [chapter.bibliography.get(key.strip()) for key in keys.split(",")]
-    if len(entries) == 1 and entries[0] and role != "cite:t":
-        named = author_year(entries[0]).rsplit(", ", 1)[0]
-        if before.rstrip().endswith(named):
-            citation("cite", keys, "", chapter)  # records the key
-            return f"({entries[0].get('year', 'n.d.')})"
-    texts = []
+    names (`before` ends with "Kingma and Welling"), only the year: (2014)."""
+    cited = []
     for key in (key.strip() for key in keys.split(",")):
         if key not in chapter.bibliography:
             raise ColabError(f"{{cite}}`{key}`: no such entry in book/references.bib.")
         if key not in chapter.cited:
             chapter.cited.append(key)
-        texts.append(author_year(chapter.bibliography[key]))
+        cited.append(authors_and_year(chapter.bibliography[key]))
     if role == "cite:t":
-        return "; ".join(re.sub(r", (\S+)$", r" (\1)", text) for text in texts)
-    return f"({'; '.join(texts)})"
+        return "; ".join(f"{who} ({year})" for who, year in cited)
+    if len(cited) == 1 and before.rstrip().endswith(cited[0][0]):
+        return f"({cited[0][1]})"
+    return "(" + "; ".join(f"{who}, {year}" for who, year in cited) + ")"
 
 
 def reference(role: str, content: str, chapter: Chapter) -> str:
