@@ -41,25 +41,30 @@ with open(os.environ["COLAB_TEST_PIP_LOG"], "a") as log:
 '''
 
 
+def run_pip(command: list, what: str) -> None:
+    """Run pip offline; fail with pip's own output if it cannot `what`."""
+    done = subprocess.run(
+        command, capture_output=True, text=True, env={**os.environ, "PIP_NO_INDEX": "1"}
+    )
+    assert done.returncode == 0, f"pip could not {what}:\n{done.stdout}{done.stderr}"
+
+
 @pytest.fixture(scope="session")
 def colab_machine(tmp_path_factory) -> Path:
     """A folder with what a Colab machine has after the install cell: `labutils` from a wheel of
     the repository (site/), `google.colab` and the recording `pip` (fake/)."""
     machine = tmp_path_factory.mktemp("colab-machine")
-    source = machine / "source"  # a copy: building leaves nothing in the checkout
-    shutil.copytree(
-        ROOT / "labutils", source / "labutils", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, source)
+    clone = machine / "clone"  # the repository's files as a clone has them; nothing is built here
+    listed = ["git", "ls-files", "--cached", "--others", "--exclude-standard"]
+    for name in subprocess.run(listed, cwd=ROOT, capture_output=True, text=True).stdout.split():
+        (clone / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, clone / name)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
     build = [*pip, "wheel", "--no-deps", "--no-build-isolation", "--wheel-dir", machine / "wheel"]
-    subprocess.run(
-        [*build, source], check=True, capture_output=True, env=dict(os.environ, PIP_NO_INDEX="1")
-    )
+    run_pip([*build, clone], "build a wheel of labutils (it needs setuptools in the environment)")
     [wheel] = (machine / "wheel").glob("labutils-*.whl")
     install = [*pip, "install", "--no-deps", "--no-index", "--target", machine / "site", wheel]
-    subprocess.run(install, check=True, capture_output=True)
+    run_pip(install, "install the wheel")
     (machine / "fake" / "google" / "colab").mkdir(parents=True)  # `google` stays a namespace
     (machine / "fake" / "google" / "colab" / "__init__.py").write_text('"""Not Colab."""\n')
     (machine / "fake" / "sitecustomize.py").write_text("import google.colab  # preloaded\n")
