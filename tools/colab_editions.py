@@ -398,26 +398,19 @@ def references_cell(chapter: Chapter) -> dict:
     return cell
 
 
-def note_cell(text: str) -> dict:
-    """The Colab edition's note under the chapter's title."""
-    cell = nbformat.v4.new_markdown_cell(text)
-    cell["id"] = "colab-edition-note"
-    return cell
-
-
 def colab_edition(
-    notebook: nbformat.NotebookNode, chapter: Chapter, note: str
+    notebook: nbformat.NotebookNode, chapter: Chapter, preface: list[dict]
 ) -> nbformat.NotebookNode:
     """`notebook` (a chapter or a student notebook) in plain Markdown and Colab forms, outputs
-    stripped, with `note` under its title and its references at the end."""
+    stripped, with the `preface` cells under its title and its references at the end."""
     edition = copy.deepcopy(notebook)
     for key in ("papermill", "widgets"):
         edition.metadata.pop(key, None)
     number_figures_and_sections(notebook, chapter)
     cells = edition_cells(notebook, chapter)
     title = next((i for i, c in enumerate(cells) if c["cell_type"] == "markdown"), 0)
-    # The title and the note first, then the code that came before the title (the install cell).
-    cells = [cells[title], note_cell(note), *cells[:title], *cells[title + 1 :]]
+    # The title and the preface first, then the code that came before the title (install cell).
+    cells = [cells[title], *preface, *cells[:title], *cells[title + 1 :]]
     if chapter.cited:
         cells.append(references_cell(chapter))
     edition.cells = [nbformat.from_dict(cell) for cell in cells]

@@ -33,19 +33,18 @@ from .student_notebooks import chapter_title, student_notebook
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "book/student-notebooks.md"
 COLAB = "https://colab.research.google.com/github"
-# How to keep trained models across Colab sessions (each one is a fresh machine): said in every
-# Colab edition and on the student-notebooks page. CHECKPOINTS is the chapters' parameter.
+DRIVE_FOLDER = "/content/drive/MyDrive/generative-models-lab"
+# Each Colab session is a fresh machine: without this, chapter 4 trains chapters 1-3's models again.
 KEEP_MODELS = (
     "Each Colab session starts on a fresh machine, so the models a chapter trains are gone when "
     "the session ends, and chapter 4 trains the models of chapters 1 to 3 again (a few minutes "
-    "on a CPU) unless it finds them. To keep them, mount your Google Drive in a new cell at the "
-    'top, `from google.colab import drive; drive.mount("/content/drive")`, and set '
-    '`CHECKPOINTS = "/content/drive/MyDrive/generative-models-lab"` in the parameters cell: '
-    "each chapter then saves its models there and loads them the next time."
+    "on a CPU) unless it finds them. To keep them, tick `KEEP_IN_DRIVE` in the Colab edition's "
+    "first cell before you run it: the chapters then save their trained models in your Google "
+    "Drive (`MyDrive/generative-models-lab`) and load them from there the next time."
 )
 COLAB_NOTE = (
     "> **Colab edition** of a chapter of the *Generative Models Lab*, made from `book/{name}`. "
-    "Run it from the top (*Runtime → Run all*): the first code cell installs the course's library. "
+    "Run it from the top (*Runtime → Run all*): a code cell installs the course's library. "
     "A GPU runtime (*Runtime → Change runtime type*) trains faster.{solutions}\n"
     ">\n"
     f"> **Keep your trained models.** {KEEP_MODELS}"
@@ -53,6 +52,26 @@ COLAB_NOTE = (
 SOLUTIONS_NOTE = (
     " Each exercise's solution is in a hidden cell under it: click *Show code* to open it."
 )
+# The chapters read $LABUTILS_CHECKPOINTS in their parameters cell, which runs after this one.
+DRIVE_CELL = f"""# @title Keep the trained models in your Google Drive
+import os
+
+KEEP_IN_DRIVE = False  # @param {{type:"boolean"}}
+if KEEP_IN_DRIVE:  # the chapters then save and load their trained models there
+    from google.colab import drive
+
+    drive.mount("/content/drive")
+    os.environ["LABUTILS_CHECKPOINTS"] = "{DRIVE_FOLDER}"
+""".rstrip("\n")
+
+
+def preface(name: str, solutions: str) -> list[dict]:
+    """The cells under a Colab edition's title: the note, and the Drive checkbox."""
+    note = nbformat.v4.new_markdown_cell(COLAB_NOTE.format(name=name, solutions=solutions))
+    note["id"] = "colab-edition-note"
+    drive = nbformat.v4.new_code_cell(DRIVE_CELL, metadata={"cellView": "form"})
+    drive["id"] = "colab-keep-in-drive"
+    return [note, drive]
 
 
 def configuration(root: Path) -> dict:
@@ -78,7 +97,7 @@ def bibliography(root: Path) -> dict[str, dict[str, str]]:
     return read_bibliography(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
-def edition(notebook: nbformat.NotebookNode, root: Path, folder: str, note: str) -> str:
+def edition(notebook: nbformat.NotebookNode, root: Path, folder: str, cells: list[dict]) -> str:
     """The Colab edition of `notebook` (a chapter or student notebook) as file text; its links
     to other chapters open their editions in `folder`."""
     chapter = Chapter(
@@ -87,7 +106,7 @@ def edition(notebook: nbformat.NotebookNode, root: Path, folder: str, note: str)
         bibliography=bibliography(root),
         colab_folder=colab_url(root, folder),
     )
-    return nbformat.writes(colab_edition(notebook, chapter, note)) + "\n"
+    return nbformat.writes(colab_edition(notebook, chapter, cells)) + "\n"
 
 
 def download_page(titles: dict[str, str], root: Path) -> str:
@@ -142,17 +161,13 @@ def generated_files(root: Path) -> dict[Path, str]:
         name = path.name
         chapter = nbformat.read(path, as_version=4)
         student = student_notebook(chapter, name)
-        notes = {
-            "book": COLAB_NOTE.format(name=name, solutions=SOLUTIONS_NOTE),
-            "student": COLAB_NOTE.format(name=name, solutions=""),
-        }
         files[root / "student" / name] = nbformat.writes(student) + "\n"
         try:
             files[root / colab / "book" / name] = edition(
-                chapter, root, f"{colab}/book", notes["book"]
+                chapter, root, f"{colab}/book", preface(name, SOLUTIONS_NOTE)
             )
             files[root / colab / "student" / name] = edition(
-                student, root, f"{colab}/student", notes["student"]
+                student, root, f"{colab}/student", preface(name, "")
             )
         except ColabError as error:
             raise ColabError(f"book/{name}: {error}") from error

@@ -4,7 +4,10 @@ construct, and the hidden cells as Colab forms."""
 from __future__ import annotations
 
 import inspect
+import os
+import sys
 import textwrap
+import types
 from pathlib import Path
 
 import nbformat
@@ -19,6 +22,7 @@ from tools.colab_editions import (
     python_object,
     read_bibliography,
 )
+from tools.editions import DRIVE_CELL
 
 ROOT = Path(__file__).resolve().parents[2]
 BIB = """
@@ -85,7 +89,7 @@ def test_citations_are_author_year_and_listed_at_the_end():
     assert book.cited == ["ghosh2020rae", "hinton2006reducing"]
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# T")])
     notebook.cells[0]["id"] = "title"
-    references = colab_edition(notebook, book, "note").cells[-1].source
+    references = colab_edition(notebook, book, []).cells[-1].source
     assert references == (
         "## References\n\n"
         "- Partha Ghosh, Mehdi Sajjadi and Bernhard Schölkopf (2020). From Variational to "
@@ -127,7 +131,9 @@ def fixture_edition() -> nbformat.NotebookNode:
     figure["id"] = "figure"
     figure.metadata["mystnb"] = {"figure": {"caption": "Squares, $x^2$.", "name": "fig-sq"}}
     chapter_notebook.cells.insert(4, figure)
-    return colab_edition(chapter_notebook, chapter(), "> **Colab edition.**")
+    note = nbformat.v4.new_markdown_cell("> **Colab edition.**")
+    note["id"] = "note"
+    return colab_edition(chapter_notebook, chapter(), [note])
 
 
 def test_solutions_and_hidden_cells_become_colab_forms():
@@ -148,6 +154,23 @@ def test_figure_captions_are_printed_under_their_figures_and_the_note_under_the_
     ids = [cell.id for cell in edition.cells]
     caption = edition.cells[ids.index("figure") + 1]
     assert caption.cell_type == "markdown" and caption.source == "**Figure 1.** Squares, $x^2$."
-    assert ids[:3] == ["title", "colab-edition-note", "colab"]  # the install cell after the note
+    assert ids[:3] == ["title", "note", "colab"]  # the install cell after the preface
     assert edition.cells[1].source == "> **Colab edition.**"
     nbformat.validate(edition)
+
+
+@pytest.mark.parametrize("ticked", [False, True])
+def test_the_drive_checkbox_points_the_checkpoints_at_the_learners_drive(ticked, monkeypatch):
+    mounted = []
+    drive = types.ModuleType("google.colab.drive")
+    drive.mount = mounted.append
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    monkeypatch.setitem(sys.modules, "google.colab.drive", drive)
+    sys.modules["google.colab"].drive = drive
+    monkeypatch.setenv("LABUTILS_CHECKPOINTS", "")  # so that monkeypatch restores it afterwards
+    monkeypatch.delenv("LABUTILS_CHECKPOINTS")
+    assert "KEEP_IN_DRIVE = False  # @param" in DRIVE_CELL
+    exec(DRIVE_CELL.replace("KEEP_IN_DRIVE = False", f"KEEP_IN_DRIVE = {ticked}"), {})
+    assert mounted == (["/content/drive"] if ticked else [])
+    folder = os.environ.get("LABUTILS_CHECKPOINTS")
+    assert folder == ("/content/drive/MyDrive/generative-models-lab" if ticked else None)
