@@ -38,9 +38,9 @@ DRIVE_FOLDER = "/content/drive/MyDrive/generative-models-lab"
 KEEP_MODELS = (
     "Each Colab session starts on a fresh machine, so the models a chapter trains are gone when "
     "the session ends, and chapter 4 trains the models of chapters 1 to 3 again (a few minutes "
-    "on a CPU) unless it finds them. To keep them, tick `KEEP_IN_DRIVE` in the Colab edition's "
-    "first cell before you run it: the chapters then save their trained models in your Google "
-    "Drive (`MyDrive/generative-models-lab`) and load them from there the next time."
+    "on a CPU) unless it finds them. To keep them, tick `KEEP_IN_DRIVE` in the first code cell "
+    "of the Colab edition before you run it: the chapters then save their trained models in your "
+    "Google Drive (`MyDrive/generative-models-lab`) and load them from there the next time."
 )
 COLAB_NOTE = (
     "> **Colab edition** of a chapter of the *Generative Models Lab*, made from `book/{name}`. "
