@@ -14,14 +14,20 @@ NPM    := _build/npm/node_modules
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(shell test "$$(id -u)" = 0 || echo sudo)
 
-.PHONY: book test install data assets browser bench classifier lint clean
+.PHONY: book test unit install data assets browser bench classifier lint clean
 
 book: install data assets  ## Train every model and build the full book into _build/html
-	LABUTILS_PROGRESS=0 $(BIN)/jupyter-book build . -W -n --keep-going --all  # epoch lines, no widget bars
+	LABUTILS_CHECKPOINTS=$(CURDIR)/checkpoints $(BIN)/jupyter-book build . -W -n --keep-going --all
 
 test: install data assets browser  ## Run the whole test suite (unit tests, notebooks in smoke mode, book build, browser check)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	OMP_NUM_THREADS=1 $(BIN)/pytest -n 2 --dist loadgroup  # one thread per worker: 2 cores
+
+unit: install data  ## The fast tier: lint and the library's unit tests (no book, browser or npm)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	OMP_NUM_THREADS=1 $(BIN)/pytest -n 2 tests/unit
 
 install: $(STAMP)
 

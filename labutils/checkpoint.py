@@ -23,8 +23,6 @@ import torch
 from torch import nn
 
 from .device import rng_state, set_rng_state
-from .distributed import is_main
-from .paths import course_dir
 
 
 class CheckpointError(RuntimeError):
@@ -97,7 +95,8 @@ def check_fits(name: str, saved: dict, model: nn.Module, path: Path) -> None:
     """Raise a CheckpointError naming the class or setting where `saved` and `model` differ."""
     if saved["class"] != type(model).__name__:
         raise CheckpointError(
-            f"{path}: '{name}' was saved from a {saved['class']}, not a {type(model).__name__}."
+            f"{path}: '{name}' was saved from a model of class {saved['class']}, "
+            f"not {type(model).__name__}."
         )
     config = getattr(model, "config", {})
     for key in sorted(set(saved["config"]) | set(config)):
@@ -120,17 +119,6 @@ def load_checkpoint(path: str | Path, models: dict[str, nn.Module]) -> dict:
         check_fits(name, saved, model, path)
         model.load_state_dict(saved["state_dict"])
     return payload["extra"]
-
-
-def checkpoint_dir(smoke: bool = False) -> Path:
-    """The chapters' checkpoint folder: $LABUTILS_CHECKPOINTS or checkpoints/, per mode."""
-    root = Path(os.environ.get("LABUTILS_CHECKPOINTS") or course_dir("checkpoints"))
-    return root / ("smoke" if smoke else "full")
-
-
-def checkpoint_path(name: str, smoke: bool = False) -> Path:
-    """Where a chapter keeps model `name`."""
-    return checkpoint_dir(smoke) / f"{name}.pt"
 
 
 def train_or_load(
@@ -193,19 +181,15 @@ class Checkpointer:
         return bool(torch.stack(flags).all())
 
     def save(self, epoch: int, history: dict, order: torch.Generator) -> None:
-        """Write the state after `epoch` completed epochs (atomically: see `save_checkpoint`).
-
-        Under torch.distributed only process 0 writes; the processes hold the same weights.
-        """
-        if is_main():
-            save_checkpoint(
-                self.path,
-                self.models,
-                epoch=epoch,
-                history=dict(history),
-                optimizers={name: opt.state_dict() for name, opt in self.optimizers.items()},
-                rng={**rng_state(), "order": order.get_state()},
-            )
+        """Write the state after `epoch` completed epochs (atomically: see `save_checkpoint`)."""
+        save_checkpoint(
+            self.path,
+            self.models,
+            epoch=epoch,
+            history=dict(history),
+            optimizers={name: opt.state_dict() for name, opt in self.optimizers.items()},
+            rng={**rng_state(), "order": order.get_state()},
+        )
         self.saved_epoch = epoch
 
     def start(self, order: torch.Generator) -> tuple[int, dict]:

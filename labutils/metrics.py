@@ -20,13 +20,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import check_images, require_positive_float, require_positive_int
+from ._validate import check_images, require_positive_float, require_positive_int
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data import load_mnist, minibatches
 from .device import seed_everything
+from .loop import History, Metrics, fit
 from .models import VAE, Autoencoder, Generator
 from .paths import course_dir
-from .train import History, Metrics, fit
 
 CLASSES = 10
 FEATURES = 64

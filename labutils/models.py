@@ -6,13 +6,10 @@ setting differs when it does not fit the model it is loaded into.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import torch
 from torch import nn
 
-from ._checks import check_images, check_latents, require_positive_int
+from ._validate import check_images, check_latents, require_positive_int
 
 PIXELS = 28 * 28
 
@@ -110,23 +107,6 @@ class VAE(nn.Module):
         mu, logvar = self.encode(images)
         z = reparameterize(mu, logvar)  # (N, latent_dim)
         return self.decode_logits(z), mu, logvar
-
-
-@contextmanager
-def channels_last(*models: nn.Module, enabled: bool = True) -> Iterator[None]:
-    """Inside the block, `models` store their conv weights channels-last (the channel index
-    varying fastest in memory), the order the CPU's oneDNN convolutions work in: DCGAN training
-    ran 1.1-1.2x faster on 2 cores (benchmarks/README.md). Afterwards they are back in PyTorch's
-    default layout, where e.g. `parameters_to_vector` works. The numbers never change."""
-    if enabled:
-        for model in models:
-            model.to(memory_format=torch.channels_last)
-    try:
-        yield
-    finally:
-        if enabled:
-            for model in models:
-                model.to(memory_format=torch.contiguous_format)
 
 
 def init_dcgan_weights(module: nn.Module) -> None:

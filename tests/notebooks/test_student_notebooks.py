@@ -82,7 +82,6 @@ def test_the_chapters_define_every_function_a_checker_expects():
 def first_stub_error(notebook: Path, tmp_path: Path, monkeypatch) -> tuple[Exception, str]:
     """Execute a student notebook in smoke mode; return the error and the failing cell's id."""
     monkeypatch.setenv("LABUTILS_SMOKE", "1")
-    monkeypatch.setenv("LABUTILS_PROGRESS", "0")
     monkeypatch.setenv("LABUTILS_CHECKPOINTS", str(tmp_path / "checkpoints"))
     output = tmp_path / f"executed-{notebook.name}"
     with pytest.raises(papermill.PapermillExecutionError) as error:

@@ -18,12 +18,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import torch
 import torchvision
 import torchvision.datasets.utils
 import yaml
 
-from labutils import DataError, get_device, load_mnist, prepare_mnist
+from labutils import DataError, load_mnist, prepare_mnist
 from labutils.data import FILES, raw_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,17 +152,3 @@ def test_missing_data_folder_is_an_error_off_colab(tmp_path, off_colab, download
     with pytest.raises(DataError, match="No MNIST data folder"):
         prepare_mnist(tmp_path / "data")
     assert downloads == []
-
-
-def test_cuda_is_chosen_when_available(monkeypatch):
-    monkeypatch.delenv("LABUTILS_DEVICE", raising=False)
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert get_device() == torch.device("cuda")
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert get_device() == torch.device("cpu")
-
-
-def test_environment_overrides_an_available_gpu(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setenv("LABUTILS_DEVICE", "cpu")
-    assert get_device() == torch.device("cpu")

@@ -1,0 +1,136 @@
+"""Checkers of chapter 4 (comparing the models): the Fréchet distance the direct way, and the
+entropy of the predicted digits."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+
+from .core import compare, exercise, fixed_generator, require_number
+
+
+def gaussian_pairs() -> dict[str, tuple[torch.Tensor, ...]]:
+    """Two test cases, (mu1, cov1, mu2, cov2) in float64: 1-D Gaussians, and 3-D ones whose
+    covariances do not commute."""
+    generator = fixed_generator(7)
+    a, b = (torch.randn(3, 3, generator=generator, dtype=torch.float64) for _ in range(2))
+    one_d = (
+        torch.tensor([0.5]),
+        torch.tensor([[2.0]]),
+        torch.tensor([-1.0]),
+        torch.tensor([[0.5]]),
+    )
+    three_d = (
+        torch.tensor([1.0, -0.5, 2.0]),
+        a @ a.T + torch.eye(3),
+        torch.tensor([0.0, 0.5, 1.0]),
+        b @ b.T + 0.5 * torch.eye(3),
+    )
+    return {
+        "1-D Gaussians": tuple(t.double() for t in one_d),
+        "3-D Gaussians": tuple(t.double() for t in three_d),
+    }
+
+
+@exercise("4.4", "my_frechet_distance")
+def check_frechet_distance(my_frechet_distance: Callable) -> None:
+    """Exercise 4.4: `my_frechet_distance(mu1, cov1, mu2, cov2) -> float`, compared with the
+    reference and its mistakes on 1-D, then on full-covariance Gaussians, in float64 and float32
+    (a float32 answer may return any float type, NumPy's included)."""
+    from ..metrics import sqrtm_psd
+
+    for case, (mu1, cov1, mu2, cov2), dtype in cases():
+        inputs = (t.to(dtype) for t in (mu1, cov1, mu2, cov2))
+        value = require_number(my_frechet_distance(*inputs), "The distance")
+        mean_term = (mu1 - mu2).pow(2).sum()
+        traces = cov1.trace() + cov2.trace()
+        root1 = sqrtm_psd(cov1)  # (D, D)
+        cross = sqrtm_psd(root1 @ cov2 @ root1).trace()  # tr sqrt(cov1 cov2)
+        elementwise = "the square root is taken element by element: tr sqrt(cov1 cov2) needs a "
+        elementwise += "matrix square root (e.g. by eigendecomposition)."
+        compare(
+            torch.tensor(value),
+            mean_term + traces - 2 * cross,
+            [
+                (
+                    "the factor 2 in front of the trace of the square root term is missing.",
+                    mean_term + traces - cross,
+                ),
+                (elementwise, mean_term + traces - 2 * (cov1 @ cov2).sqrt().trace()),
+                (elementwise, mean_term + traces - 2 * (cov1 * cov2).sqrt().trace()),
+                (
+                    "sqrt(cov1 cov2) is computed as sqrt(cov1) sqrt(cov2), which holds only "
+                    "when the two matrices commute.",
+                    mean_term + traces - 2 * (root1 @ sqrtm_psd(cov2)).trace(),
+                ),
+                (
+                    "the mean term is not squared: use the squared distance |mu1 - mu2|^2.",
+                    mean_term.sqrt() + traces - 2 * cross,
+                ),
+                (
+                    "this is the square root of the Fréchet distance: the FID is its square.",
+                    (mean_term + traces - 2 * cross).sqrt(),
+                ),
+            ],
+            f"The distance between the {case}",
+            rtol=1e-4 if dtype == torch.float64 else 1e-3,
+        )
+
+
+def cases() -> list[tuple[str, tuple[torch.Tensor, ...], torch.dtype]]:
+    """Each pair of Gaussians in float64, then the 3-D one in float32 (as the exercise asks)."""
+    pairs = gaussian_pairs()
+    found = [(case, pair, torch.float64) for case, pair in pairs.items()]
+    return found + [("3-D Gaussians in float32", pairs["3-D Gaussians"], torch.float32)]
+
+
+@exercise("4.5", "my_class_entropy")
+def check_class_entropy(my_class_entropy: Callable) -> None:
+    """Exercise 4.5: `my_class_entropy(predicted_labels) -> float`, in nats: uniform labels
+    (entropy log 10), then a skewed histogram where two digits never occur."""
+    counts = torch.tensor([30, 10, 0, 5, 5, 0, 20, 10, 10, 10])
+    skewed = torch.repeat_interleave(torch.arange(10), counts)  # (100,)
+    skewed = skewed[torch.randperm(100, generator=fixed_generator())]
+    cases = {
+        "ten equally common digits": torch.arange(100) % 10,
+        "a histogram where digits 2 and 5 never occur": skewed,
+    }
+    for case, labels in cases.items():
+        value = require_number(my_class_entropy(labels.clone()), "The entropy")
+        present = torch.bincount(labels, minlength=10).double()
+        present = present[present > 0]  # classes with no image contribute 0 log 0 = 0
+        probabilities = present / present.sum()
+        entropy = -(probabilities * probabilities.log()).sum()
+        nan_hint = (
+            "the result is NaN: a digit that is never predicted gives 0 * log(0); its term "
+            "should count as 0 (leave out the empty classes)."
+        )
+        compare(
+            torch.tensor(value),
+            entropy,
+            [
+                (
+                    "the entropy is in bits (log base 2): use the natural log, for nats.",
+                    entropy / math.log(2),
+                ),
+                (
+                    "the logarithm is base 10: use the natural log, for nats.",
+                    entropy / math.log(10),
+                ),
+                (
+                    "the counts are not normalised into probabilities: divide by the number of "
+                    "labels first.",
+                    -(present * present.log()).sum(),
+                ),
+                ("the sign is flipped: entropy is -sum p log p, never negative.", -entropy),
+                (
+                    "this is the entropy of the digits that occur, as if equally common "
+                    "(log of their number): weigh each by its probability.",
+                    torch.tensor(float(len(present))).log(),
+                ),
+                (nan_hint, torch.tensor(math.nan)),
+            ],
+            f"The entropy for {case}",
+        )
