@@ -19,7 +19,6 @@ import torch
 
 from .paths import course_dir
 
-DATA_ENV = "LABUTILS_DATA"
 FILES = {
     ("train", "images"): "train-images-idx3-ubyte",
     ("train", "labels"): "train-labels-idx1-ubyte",
@@ -35,9 +34,7 @@ class DataError(RuntimeError):
 
 
 def default_root() -> Path:
-    """`$LABUTILS_DATA`, else the repository's `data/` folder, else `./data` (e.g. on Colab)."""
-    if os.environ.get(DATA_ENV):
-        return Path(os.environ[DATA_ENV])
+    """The repository's `data/` folder, else `./data` (e.g. on Colab)."""
     return course_dir("data")
 
 
@@ -110,8 +107,8 @@ def prepare_mnist(root: Path | None = None, splits: tuple[str, ...] = ("train", 
             return raw_dir(root)
         raise DataError(
             f"No MNIST data folder at {root.resolve()} (MD5SUMS.raw not found). Run from the "
-            f"repository's root, restore it with `git checkout -- data/`, or set ${DATA_ENV} "
-            "to the folder that holds the four .gz files and MD5SUMS.raw."
+            "repository's root, restore it with `git checkout -- data/`, or pass as `root` "
+            "the folder that holds the four .gz files and MD5SUMS.raw."
         )
     stamp_path = raw_dir(root) / VERIFIED_STAMP
     record = read_record(stamp_path)
