@@ -187,6 +187,11 @@ def quote(title: str, body: str) -> str:
     return "\n".join(f"> {line}".rstrip() for line in lines if title or line)
 
 
+def disclosure(title: str, body: str) -> str:
+    """A box that opens on a click: HTML `<details>`, which Colab and Jupyter render."""
+    return f"<details>\n<summary>{title}</summary>\n\n{body}\n\n</details>"
+
+
 def directive(name: str, argument: str, body: list[str], chapter: Chapter) -> str:
     """What the book shows for a MyST directive, in plain Markdown."""
     options = {}
@@ -196,10 +201,11 @@ def directive(name: str, argument: str, body: list[str], chapter: Chapter) -> st
     if name == "literalinclude":
         return literal_include(argument, options, chapter)
     content = markdown("\n".join(body).strip("\n"), chapter)
-    if name == "admonition":
-        return quote(plain_text(argument, chapter), content)
-    if name in ADMONITION_TITLES:
-        return quote(ADMONITION_TITLES[name], content)
+    if name == "admonition" or name in ADMONITION_TITLES:
+        title = plain_text(argument, chapter) if name == "admonition" else ADMONITION_TITLES[name]
+        if "dropdown" in options.get("class", "").split():  # closed until clicked, as in the book
+            return disclosure(title, content)
+        return quote(title, content)
     if name == "math":
         return f"$$\n{content}\n$$"
     raise ColabError(
@@ -361,10 +367,10 @@ def caption_cell(cell: dict, number: int, chapter: Chapter) -> dict:
 
 
 def hidden_markdown(cell: dict, title: str, chapter: Chapter) -> dict:
-    """A Markdown cell the book hides, behind an HTML disclosure that Colab renders."""
+    """A Markdown cell the book hides, behind a disclosure (unless it is one already)."""
     cell = copy.deepcopy(cell)
     body = markdown(cell["source"], chapter)
-    cell["source"] = f"<details>\n<summary>{title}</summary>\n\n{body}\n\n</details>"
+    cell["source"] = body if body.startswith("<details>") else disclosure(title, body)
     return cell
 
 

@@ -59,18 +59,21 @@ def test_every_listing_is_shown_in_both_editions(chapter: Path):
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_solutions_are_hidden_forms_and_student_stubs_are_visible(chapter: Path):
-    solutions = [
-        c
-        for c in nbformat.read(chapter, as_version=4).cells
-        if "solution" in c.metadata.get("tags", [])
-    ]
-    book = nbformat.read(ROOT / "colab" / "book" / chapter.name, as_version=4).cells
-    forms = [c for c in book if c.source.startswith("# @title Exercise ")]
-    assert len(forms) == len(solutions) > 0
-    assert all(c.metadata["cellView"] == "form" for c in forms)
+    cells = nbformat.read(chapter, as_version=4).cells
+    solutions = [c for c in cells if "solution" in c.metadata.get("tags", [])]
+    code = [c for c in solutions if c.cell_type == "code"]
+    assert code, f"{chapter.name} has no solution code"
+    edition = {c.id: c for c in nbformat.read(ROOT / "colab" / "book" / chapter.name, 4).cells}
+    for solution in solutions:
+        hidden = edition[solution.id]
+        if solution.cell_type == "code":
+            assert hidden.metadata["cellView"] == "form"
+            assert hidden.source.startswith("# @title Exercise ")
+        else:
+            assert hidden.source.startswith("<details>\n<summary>")
     student = nbformat.read(ROOT / "colab" / "student" / chapter.name, as_version=4).cells
     stubs = [c for c in student if "raise NotImplementedError(" in c.source]
-    assert len(stubs) == sum(c.cell_type == "code" for c in solutions)
+    assert len(stubs) == len(code)
     assert not any("cellView" in c.metadata for c in stubs)
 
 

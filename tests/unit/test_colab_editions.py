@@ -68,12 +68,16 @@ def test_literalinclude_becomes_the_code_in_a_python_fence():
     )
 
 
-def test_admonitions_become_quotes_with_a_bold_title():
+def test_admonitions_become_quotes_with_a_bold_title_and_dropdowns_disclosures():
     source = (
         ":::{admonition} Exercise 1.1: Square it\n:class: tip\nWrite `f(x)`:\n\n$$\nx^2\n$$\n:::"
     )
     assert markdown(source, chapter()) == (
         "> **Exercise 1.1: Square it**\n>\n> Write `f(x)`:\n>\n> $$\n> x^2\n> $$"
+    )
+    dropdown = ":::{admonition} Discussion\n:class: dropdown\nWhy it works.\n:::"
+    assert markdown(dropdown, chapter()) == (
+        "<details>\n<summary>Discussion</summary>\n\nWhy it works.\n\n</details>"
     )
     note = "```{important}\n**Read this.** Twice.\n```"
     assert markdown(note, chapter()) == "> **Important**\n>\n> **Read this.** Twice."
