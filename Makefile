@@ -17,7 +17,9 @@ SUDO   := $(shell test "$$(id -u)" = 0 || echo sudo)
 .PHONY: book test unit install data assets browser bench classifier lint clean
 
 book: install data assets  ## Train every model and build the full book into _build/html
-	LABUTILS_CHECKPOINTS=$(CURDIR)/checkpoints $(BIN)/jupyter-book build . -W -n --keep-going --all
+# jupyter/: the course's kernelspec, whose kernel logs no transport warning (jupyter/README.md)
+	LABUTILS_CHECKPOINTS=$(CURDIR)/checkpoints JUPYTER_PATH=$(CURDIR)/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH} \
+	    $(BIN)/jupyter-book build . -W -n --keep-going --all
 
 test: install data assets browser  ## Run the whole test suite (unit tests, notebooks in smoke mode, book build, browser check)
 	$(BIN)/ruff check .

@@ -20,7 +20,7 @@ from .losses import (
     reconstruction_bce,
     vae_loss,
 )
-from .models import VAE, Autoencoder, Discriminator, Generator, reparameterize
+from .models import VAE, Autoencoder, ConvVAE, Discriminator, Generator, reparameterize
 from .monitor import GANHealthWarning, GANMonitor
 from .recipes import fit_autoencoder, fit_dcgan, fit_vae
 from .steps import ae_step, evaluate_ae, evaluate_vae, gan_step, vae_step
@@ -28,6 +28,7 @@ from .steps import ae_step, evaluate_ae, evaluate_vae, gan_step, vae_step
 __all__ = [
     "VAE",
     "Autoencoder",
+    "ConvVAE",
     "CheckpointError",
     "Checkpointer",
     "DataError",

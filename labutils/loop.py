@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import torch
 
-from ._validate import require_positive_int
+from ._validate import require_positive_int, validate_training_data
 from .checkpoint import Checkpointer
 from .data import minibatches
 
@@ -52,7 +52,7 @@ def fit(
     """
     require_positive_int("epochs", epochs)
     require_positive_int("batch_size", batch_size)
-    tensors = data if isinstance(data, tuple) else (data,)
+    tensors = validate_training_data(data)  # (N, ...) each, N > 0
     order = torch.Generator().manual_seed(seed)
     done, saved = checkpoint.start(order) if checkpoint else (0, {})
     history: History = defaultdict(list, saved)

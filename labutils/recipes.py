@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ._validate import require_positive_float
+from ._validate import check_latents, check_unit_images, require_positive_float
 from .checkpoint import Checkpointer
 from .loop import History, fit
 from .models import VAE, Autoencoder, Discriminator, Generator
@@ -34,6 +34,8 @@ def fit_autoencoder(
     resume: bool = False,
 ) -> History:
     """The course's autoencoder recipe: Adam on the MSE per pixel, evaluated on the test split."""
+    check_unit_images(train_images, "fit_autoencoder (train_images)")  # (N, 1, 28, 28) in [0, 1]
+    check_unit_images(test_images, "fit_autoencoder (test_images)")
     optimizer = torch.optim.Adam(model.parameters(), lr=require_positive_float("lr", lr))
     return fit(
         lambda x: ae_step(model, optimizer, x),
@@ -62,6 +64,8 @@ def fit_vae(
     resume: bool = False,
 ) -> History:
     """The course's VAE recipe: Adam on the negative ELBO, evaluated on the test split."""
+    check_unit_images(train_images, "fit_vae (train_images)")  # (N, 1, 28, 28) in [0, 1]
+    check_unit_images(test_images, "fit_vae (test_images)")
     optimizer = torch.optim.Adam(model.parameters(), lr=require_positive_float("lr", lr))
     return fit(
         lambda x: vae_step(model, optimizer, x, beta),
@@ -98,6 +102,8 @@ def fit_dcgan(
     the run shows a known failure mode (True: a `GANMonitor` with its defaults; or pass one).
     On the CPU the pair trains with channels-last weights (faster; see `channels_last`).
     """
+    check_unit_images(train_images, "fit_dcgan (train_images)")  # (N, 1, 28, 28) in [0, 1]
+    check_latents(fixed_noise, generator.nz, "fit_dcgan (fixed_noise)")
     lr = require_positive_float("lr", lr)
     lr_d = lr if lr_d is None else require_positive_float("lr_d", lr_d)
     opt_g = torch.optim.Adam(generator.parameters(), lr=lr, betas=(0.5, 0.999))

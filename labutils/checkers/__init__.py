@@ -8,7 +8,7 @@ training run's loss curve with the band recorded from the reference solution.
 """
 
 from .autoencoders import check_add_noise, check_ae_step, check_code_gaussian
-from .comparison import check_class_entropy, check_frechet_distance
+from .comparison import check_class_entropy, check_frechet_distance, check_precision_recall
 from .core import CHECKERS, CheckResult, Hint
 from .dcgan import check_discriminator_step, check_smoothed_discriminator_loss
 from .on_track import BANDS_FILE, check_on_track, run_band
@@ -28,6 +28,7 @@ __all__ = [
     "check_frechet_distance",
     "check_kl_divergence",
     "check_on_track",
+    "check_precision_recall",
     "check_reparameterize",
     "check_smoothed_discriminator_loss",
     "run_band",

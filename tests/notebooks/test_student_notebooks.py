@@ -10,6 +10,7 @@ from pathlib import Path
 import nbformat
 import papermill
 import pytest
+from runner import ENCRYPTED_KERNEL
 
 from labutils.checkers import CHECKERS
 from tools.editions import stale_files, write_editions
@@ -92,6 +93,7 @@ def first_stub_error(notebook: Path, tmp_path: Path, monkeypatch) -> tuple[Excep
             kernel_name="python3",
             progress_bar=False,
             execution_timeout=300,
+            config=ENCRYPTED_KERNEL,  # no transport warning in the log
         )
     executed = nbformat.read(output, as_version=4)
     failed = [

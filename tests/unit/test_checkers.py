@@ -139,7 +139,6 @@ def test_bands_file_agrees_with_the_recorder(recorder):
 
 @pytest.mark.parametrize("run", ["denoising-ae", "beta-vae"])
 def test_reference_run_from_a_new_seed_is_on_track(recorder, run, monkeypatch):
-    monkeypatch.setenv("LABUTILS_PROGRESS", "0")
     history = recorder.train_run(run, "smoke", seed=11)  # the bands used seeds 0 to 4
     result = checkers.check_on_track(history, run, smoke=True)
     assert result and result.message.startswith("✅ On track"), result.message
@@ -147,7 +146,6 @@ def test_reference_run_from_a_new_seed_is_on_track(recorder, run, monkeypatch):
 
 @pytest.mark.parametrize("run", ["denoising-ae", "beta-vae"])
 def test_learning_rate_100_times_too_small_is_too_slow(recorder, run, monkeypatch):
-    monkeypatch.setenv("LABUTILS_PROGRESS", "0")
     history = recorder.train_run(run, "smoke", seed=0, lr_scale=0.01)
     result = checkers.check_on_track(history, run, smoke=True)
     assert not result and "Too slow" in result.message and "too small?" in result.message
@@ -159,14 +157,12 @@ def test_learning_rate_100_times_too_small_is_too_slow(recorder, run, monkeypatc
 def test_learning_rate_30_times_too_large_is_not_called_too_slow(
     recorder, run, verdict, monkeypatch
 ):
-    monkeypatch.setenv("LABUTILS_PROGRESS", "0")
     history = recorder.train_run(run, "smoke", seed=0, lr_scale=30)
     result = checkers.check_on_track(history, run, smoke=True)
     assert result.message.startswith(verdict) and "too large" in result.message, result.message
 
 
 def test_a_run_that_fit_stopped_is_judged_by_fits_message(recorder, monkeypatch):
-    monkeypatch.setenv("LABUTILS_PROGRESS", "0")
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
         history = recorder.train_run("beta-vae", "smoke", seed=0, lr_scale=1000)
