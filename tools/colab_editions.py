@@ -232,7 +232,7 @@ def citation(role: str, keys: str, before: str, chapter: Chapter) -> str:
         cited.append(authors_and_year(chapter.bibliography[key]))
     if role == "cite:t":
         return "; ".join(f"{who} ({year})" for who, year in cited)
-    if len(cited) == 1 and before.rstrip().endswith(cited[0][0]):
+    if len(cited) == 1 and " ".join(before.split()).endswith(cited[0][0]):
         return f"({cited[0][1]})"
     return "(" + "; ".join(f"{who}, {year}" for who, year in cited) + ")"
 

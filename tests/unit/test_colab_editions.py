@@ -86,10 +86,10 @@ def test_admonitions_become_quotes_with_a_bold_title_and_dropdowns_disclosures()
 def test_citations_are_author_year_and_listed_at_the_end():
     book = chapter()
     text = markdown(
-        "As shown {cite}`ghosh2020rae`; Hinton and Salakhutdinov\n{cite}`hinton2006reducing` did.",
+        "As shown {cite}`ghosh2020rae`; Hinton and\nSalakhutdinov {cite}`hinton2006reducing` did.",
         book,
     )
-    assert text == "As shown (Ghosh et al., 2020); Hinton and Salakhutdinov\n(2006) did."
+    assert text == "As shown (Ghosh et al., 2020); Hinton and\nSalakhutdinov (2006) did."
     assert book.cited == ["ghosh2020rae", "hinton2006reducing"]
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# T")])
     notebook.cells[0]["id"] = "title"
