@@ -6,7 +6,8 @@ shows `{cite}`. A Colab edition of a chapter is the same notebook with every MyS
 rewritten as what the book shows in its place:
 
 - a `literalinclude` of library code becomes that code, read from the file, in a `python` fence;
-- an admonition (`:::{admonition} Title`, ```` ```{note} ````) becomes a quote with a bold title;
+- an admonition (`:::{admonition} Title`, ```` ```{note} ````) becomes a quote with a bold title,
+  or, with `:class: dropdown`, an HTML `<details>` disclosure (so do hidden Markdown solutions);
 - `{cite}` becomes (Author, year), and the chapter ends with its reference list;
 - `{numref}` and `{ref}` become "Figure k" or their text, and `(label)=` lines go;
 - a figure's caption (cell metadata) is printed in a Markdown cell under the figure;

@@ -4,7 +4,8 @@ From each chapter `book/NN-name.ipynb` (the solution notebook, the source of tru
 
 - `student/NN-name.ipynb`: the student notebook, solutions replaced by stubs, for Jupyter;
 - `colab/book/NN-name.ipynb`: the Colab edition, plain Markdown, solutions in hidden form cells,
-  which the book's rocket button opens;
+  which the book's rocket button opens; under its title, a note and a KEEP_IN_DRIVE checkbox
+  (trained models kept in the learner's Google Drive, for the next session);
 - `colab/student/NN-name.ipynb`: the Colab edition of the student notebook;
 - `book/student-notebooks.md`: the book page that links them.
 
