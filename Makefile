@@ -82,5 +82,5 @@ clean:
 	rm -rf _build data/MNIST checkpoints $(VENDOR)
 
 .PHONY: student
-student: install  ## Write the student notebooks (solutions replaced by stubs) into student/
-	$(BIN)/python -m labutils.student
+student: install  ## Write the student notebooks (student/) and the Colab editions (colab/)
+	$(BIN)/python -m tools.editions

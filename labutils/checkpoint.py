@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,7 +130,9 @@ def train_or_load(
     """Load `models` and their training history from `path`, or train them and save both.
 
     `train()` trains the models in place and returns the history. Re-running a chapter then
-    costs seconds instead of minutes; pass `retrain=True` to train again.
+    costs seconds instead of minutes; pass `retrain=True` to train again. Before training it says
+    what it trains and why, after it how long that took: on a fresh machine (Colab) the learner
+    knows what the wait is for.
     An interrupted or failed run (its history has a "stopped" entry) is not saved, so that the
     next run trains again instead of loading a half-trained model.
     """
@@ -138,11 +141,20 @@ def train_or_load(
         history = load_checkpoint(path, models)["history"]
         print(f"Loaded trained weights from {path} (set RETRAIN = True to train again).")
         return history
+    what = " and ".join(
+        f"the {type(model).__name__} ({sum(p.numel() for p in model.parameters()):,} parameters)"
+        for model in models.values()
+    )
+    why = "RETRAIN is set" if path.exists() else f"no checkpoint at {path}"
+    print(f"Training {what} now ({why}).")
+    start = time.perf_counter()
     history = train()
     if "stopped" in history:
         print(f"Not saving {path}: training stopped early; the next run trains again.")
         return history
     save_checkpoint(path, models, history=history)
+    seconds = time.perf_counter() - start
+    print(f"Trained in {seconds:.0f} s and saved to {path}: the next run loads it.")
     return history
 
 

@@ -13,7 +13,8 @@ import pytest
 from runner import ENCRYPTED_KERNEL
 
 from labutils.checkers import CHECKERS
-from labutils.student import SOLUTION_TAG, stale_files, write_student_notebooks
+from tools.editions import stale_files, write_editions
+from tools.student_notebooks import SOLUTION_TAG
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTERS = sorted((ROOT / "book").glob("0*.ipynb"))
@@ -24,7 +25,7 @@ def is_solution(cell: nbformat.NotebookNode) -> bool:
     return SOLUTION_TAG in cell.metadata.get("tags", [])
 
 
-def test_committed_student_notebooks_are_up_to_date():
+def test_committed_student_notebooks_and_colab_editions_are_up_to_date():
     stale = [str(path.relative_to(ROOT)) for path in stale_files(ROOT)]
     assert stale == [], f"out of date, run `make student`: {stale}"
 
@@ -113,7 +114,7 @@ def test_fixture_student_notebook_stops_at_its_first_stub(tmp_path, monkeypatch)
     (tmp_path / "book").mkdir()
     shutil.copy(FIXTURE, tmp_path / "book")
     shutil.copy(ROOT / "_config.yml", tmp_path)
-    write_student_notebooks(tmp_path)
+    write_editions(tmp_path)
     student = tmp_path / "student" / FIXTURE.name
     error, cell = first_stub_error(student, tmp_path, monkeypatch)
     assert error.ename == "NotImplementedError" and "Exercise 1.1: write my_square" in error.evalue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 import torch.serialization
@@ -122,3 +124,20 @@ def test_checkpoints_are_read_with_weights_only_onto_the_cpu(tmp_path, monkeypat
     monkeypatch.setattr(torch, "load", lambda *a, **k: calls.append(k) or real_load(*a, **k))
     load_checkpoint(path, {"model": VAE(2)})
     assert calls == [{"map_location": "cpu", "weights_only": True}]
+
+
+def test_train_or_load_says_what_it_trains_and_how_long_it_took(tmp_path, capsys):
+    path, model = tmp_path / "ae.pt", Autoencoder(latent_dim=2)
+    parameters = sum(p.numel() for p in model.parameters())
+    train_or_load(path, {"model": model}, lambda: {"test_loss": [0.5]})
+    said = capsys.readouterr().out.splitlines()
+    assert said[0] == (
+        f"Training the Autoencoder ({parameters:,} parameters) now (no checkpoint at {path})."
+    )
+    assert re.fullmatch(
+        rf"Trained in \d+ s and saved to {re.escape(str(path))}: the next .*", said[1]
+    )
+    train_or_load(path, {"model": model}, lambda: {"test_loss": [0.4]}, retrain=True)
+    assert "now (RETRAIN is set)." in capsys.readouterr().out
+    assert train_or_load(path, {"model": model}, lambda: {}) == {"test_loss": [0.4]}
+    assert capsys.readouterr().out.startswith(f"Loaded trained weights from {path}")
