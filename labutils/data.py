@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from ._validate import require_positive_int
 from .paths import course_dir
 
 FILES = {
@@ -204,6 +205,8 @@ def load_mnist(
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
+    if limit is not None:
+        require_positive_int("limit", limit)  # 0 would give no data, a negative one drops some
     folder = prepare_mnist(root, (split,))
     pixels = read_idx(folder / FILES[split, "images"], "images")[:limit]  # (N, 28, 28) uint8
     labels = read_idx(folder / FILES[split, "labels"], "labels")[:limit]  # (N,) uint8
