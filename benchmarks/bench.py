@@ -376,11 +376,22 @@ def dcgan_speedups(images_per_s: dict[str, float]) -> dict[str, float]:
     return speedups
 
 
+def positive_int(text: str) -> int:
+    """A thread count from the command line: a whole number of at least 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number, e.g. 1 or 2")
+    return int(text)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--quick", action="store_true", help="tiny run that checks the script")
-    parser.add_argument("--threads", type=int, help="intra-op threads (default: PyTorch's)")
+    parser.add_argument(
+        "--threads", type=positive_int, help="intra-op threads (default: PyTorch's)"
+    )
     parser.add_argument("--output", type=Path, help="JSON path (default: results/latest.json)")
     return parser.parse_args(argv)
 
