@@ -240,12 +240,17 @@ def without_channels_last(run: Callable[[], object]) -> Callable[[], object]:
     """`run` with `labutils.recipes.channels_last` switched off: the models keep PyTorch's
     default memory layout while `fit_dcgan` trains."""
 
-    def no_change(*models: nn.Module, enabled: bool = True) -> contextlib.nullcontext:
-        return contextlib.nullcontext()
-
     def patched() -> object:
-        with mock.patch("labutils.recipes.channels_last", no_change):
-            return run()
+        with mock.patch(
+            "labutils.recipes.channels_last", return_value=contextlib.nullcontext()
+        ) as switch:
+            result = run()
+        if not switch.called:
+            raise RuntimeError(
+                "fit_dcgan no longer calls labutils.recipes.channels_last: update "
+                "benchmarks/bench.py's channels-last comparison to what fit_dcgan does now."
+            )
+        return result
 
     return patched
 
