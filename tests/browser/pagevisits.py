@@ -138,7 +138,8 @@ async (mode) => {
 """
 
 # How far each display equation and table reaches past its box (scrollWidth - clientWidth, a part
-# the reader must scroll to, or cannot see) or past the text column's right edge, in CSS pixels.
+# the reader must scroll to, or cannot see) or past the text column's right edge, in CSS pixels,
+# and whether a table that does scrolls in a box that the keyboard can reach.
 OVERFLOW_JS = """
 () => {
   const column = document.querySelector("article.bd-article") || document.querySelector("main");
@@ -158,9 +159,14 @@ OVERFLOW_JS = """
       const heading = [...document.querySelectorAll("h1, h2, h3")]
         .filter((h) => h.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING)
         .pop();
+      const box = el.closest(".pst-scrollable-table-container");  // the theme's, around a table
       return {
         kind,
         hidden: Math.round(hidden),
+        // a table wider than the column, shown in a box of the column's width that scrolls
+        // sideways and that the keyboard can focus (and so scroll)
+        scrollsInFocusableBox: Boolean(box) && box.tabIndex === 0 &&
+          box.scrollWidth > box.clientWidth && box.getBoundingClientRect().right <= edge + 1,
         section: heading ? heading.textContent.replace("#", "").trim() : "",
         text: (el.querySelector("mjx-assistive-mml") || el).textContent.trim().slice(0, 80),
       };

@@ -1,7 +1,8 @@
 """The built book for every reader (WCAG 2.1 A and AA): axe-core finds no violation on any page in
 light or dark mode, colour contrast included; each widget's controls are reached with Tab and
 work with the keyboard; and no display equation or table is wider than the text column, on a
-1280 px laptop or on a 390 px phone.
+1280 px laptop, nor any display equation on a 390 px phone (where a table too wide for the screen
+scrolls in its own focusable box).
 
 The audits and laptop measurements come from the pages' one visit (the `visits` fixture); the
 phone's from a second load of each page at its width (`phone_overflow`).
@@ -80,8 +81,15 @@ def test_equations_and_tables_fit_a_laptop(visits: dict[str, Visit], page: str):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_equations_and_tables_fit_a_phone(phone_overflow: dict[str, list[dict]], page: str):
-    assert overflowing(phone_overflow[page]) == []
+def test_equations_fit_a_phone_and_wide_tables_scroll(
+    phone_overflow: dict[str, list[dict]], page: str
+):
+    """At 390 px every display equation fits (MathJax breaks the long ones into lines); a table
+    may be wider than the screen only in its own box, which scrolls and takes the keyboard focus:
+    chapter 4's nine columns of numbers, or the introduction's model descriptions, cannot be
+    narrower without breaking inside a number or a name."""
+    boxes = [box for box in phone_overflow[page] if not box["scrollsInFocusableBox"]]
+    assert overflowing(boxes) == []
 
 
 def test_overflow_is_measured(visits: dict[str, Visit]):
