@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 # The install stamp is keyed on pyproject.toml's content: editing it reinstalls, nothing else does.
 STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 DATA   := data/MNIST/raw/.verified.json
-# The book serves MathJax and the widget renderer itself (no CDN): npm installs them, pinned by
-# package-lock.json, into _build/npm; the files the pages load are copied to book/_static/npm.
+# The book serves MathJax (with its font) and the widget renderer itself (no CDN): npm installs
+# them, pinned by package-lock.json, into _build/npm; the files the pages load are copied to
+# book/_static/npm, with axe-core, which the browser check injects into each page.
 VENDOR := book/_static/npm
 ASSETS := $(VENDOR)/.installed-$(shell sha1sum package-lock.json | cut -c1-12)
 NPM    := _build/npm/node_modules
@@ -45,7 +46,7 @@ data: $(DATA)
 $(DATA): | $(STAMP)
 	$(BIN)/python -c 'import labutils; print(f"MNIST ready in {labutils.prepare_mnist()}")'
 
-assets: $(ASSETS)  ## MathJax and the ipywidgets HTML manager, copied into the book's static files
+assets: $(ASSETS)  ## MathJax, the ipywidgets HTML manager and axe-core, copied into the book's static files
 
 $(ASSETS): package.json package-lock.json
 	command -v npm >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq npm)
@@ -53,11 +54,14 @@ $(ASSETS): package.json package-lock.json
 	cp package.json package-lock.json _build/npm/
 	npm ci --prefix _build/npm --no-audit --no-fund --ignore-scripts
 	rm -rf $(VENDOR)
-	mkdir -p $(VENDOR)/mathjax/input $(VENDOR)/mathjax/output $(VENDOR)/html-manager
-	cp -r $(NPM)/mathjax/LICENSE $(NPM)/mathjax/es5/tex-chtml.js $(NPM)/mathjax/es5/ui \
-	    $(NPM)/mathjax/es5/a11y $(NPM)/mathjax/es5/sre $(VENDOR)/mathjax/
-	cp -r $(NPM)/mathjax/es5/input/tex $(VENDOR)/mathjax/input/
-	cp -r $(NPM)/mathjax/es5/output/chtml $(VENDOR)/mathjax/output/
+	mkdir -p $(VENDOR)/mathjax/input $(VENDOR)/mathjax-newcm-font $(VENDOR)/html-manager \
+	    $(VENDOR)/axe-core
+	cp -r $(NPM)/mathjax/LICENSE $(NPM)/mathjax/tex-chtml.js $(NPM)/mathjax/ui \
+	    $(NPM)/mathjax/a11y $(NPM)/mathjax/sre $(VENDOR)/mathjax/
+	cp -r $(NPM)/mathjax/input/tex $(VENDOR)/mathjax/input/
+	cp -r $(NPM)/@mathjax/mathjax-newcm-font/package.json $(NPM)/@mathjax/mathjax-newcm-font/chtml.js \
+	    $(NPM)/@mathjax/mathjax-newcm-font/chtml $(VENDOR)/mathjax-newcm-font/
+	cp $(NPM)/axe-core/LICENSE $(NPM)/axe-core/axe.min.js $(VENDOR)/axe-core/  # tests/browser
 	cd $(NPM)/@jupyter-widgets/html-manager/dist && \
 	    cp embed.js embed.js.LICENSE.txt *.woff2 *.woff *.ttf *.eot *.svg $(CURDIR)/$(VENDOR)/html-manager/
 	touch $@

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from booktoc import toc_pages
-from pagevisits import CHROMIUM, CHROMIUM_ARGS, Visit, visit
+from pagevisits import CHROMIUM, CHROMIUM_ARGS, LAPTOP, PHONE, Visit, measure_overflow, visit
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -50,8 +50,9 @@ def browser():
 
 @pytest.fixture(scope="session")
 def visits(site: str, browser) -> dict[str, Visit]:
-    """Every toc page, visited once in one browser context (so that shared files are cached)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    """Every toc page, visited once on a laptop's screen in one browser context (so that shared
+    files are cached)."""
+    context = browser.new_context(viewport=LAPTOP)
     foreign: list[str] = []  # requests to any other host, during the current visit
 
     def only_local(route) -> None:
@@ -70,3 +71,12 @@ def visits(site: str, browser) -> dict[str, Visit]:
         records[page_name].foreign_requests = list(foreign)
     context.close()
     return records
+
+
+@pytest.fixture(scope="session")
+def phone_overflow(site: str, browser) -> dict[str, list[dict]]:
+    """Every toc page, loaded on a phone's screen: its display equations' and tables' overflow."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    overflow = {page_name: measure_overflow(context, site, page_name) for page_name in toc_pages()}
+    context.close()
+    return overflow
