@@ -15,8 +15,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -24,10 +22,10 @@ import numpy as np
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from torch import nn
 
-from .models import VAE, Autoencoder, Generator
+from .models import VAE, Autoencoder, Generator, mean_code
 from .plots import image_grid, interpolate, latent_scatter, show_images, show_manifold
+from .sampling import device_of, evaluating, sample_dcgan
 
 DIGIT_SCALE = 5  # a 28x28 digit is shown as 140x140 screen pixels
 GRID_SCALE = 2  # a grid of generated digits is shown at twice its size
@@ -72,29 +70,10 @@ def img_tag(png: bytes, alt: str) -> str:
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
 
 
-def device_of(model: nn.Module) -> torch.device:
-    """The device that holds a model's weights, where its inputs must live."""
-    return next(model.parameters()).device
-
-
-@contextmanager
-def evaluating(model: nn.Module) -> Iterator[nn.Module]:
-    """Run a block in eval mode without gradients, then give the model back its previous mode
-    (a widget must not switch a model that is still being trained out of training mode)."""
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            yield model
-    finally:
-        model.train(was_training)
-
-
 def latent_codes(model: VAE | Autoencoder, images: torch.Tensor) -> torch.Tensor:
     """Codes (N, latent_dim) of images (N, 1, 28, 28): the mean of q(z|x) for a VAE."""
     with evaluating(model):
-        codes = model.encode(images.to(device_of(model)))
-    return codes[0] if isinstance(codes, tuple) else codes  # a VAE returns (mu, logvar)
+        return mean_code(model, images.to(device_of(model)))
 
 
 def decode(model: VAE | Autoencoder, z: torch.Tensor) -> torch.Tensor:
@@ -230,13 +209,11 @@ def interpolation_fallback(
 
 
 def gan_samples(generator: Generator, seed: int, count: int) -> torch.Tensor:
-    """Images (count, 1, 28, 28) in [-1, 1], on the CPU, from the noise that `seed` draws.
+    """Images (count, 1, 28, 28) in [0, 1], on the CPU, from the noise that `seed` draws.
 
     The noise is drawn on the CPU, so that a seed gives the same digits on any device.
     """
-    noise = torch.randn(count, generator.nz, generator=torch.Generator().manual_seed(seed))
-    with evaluating(generator):
-        return generator(noise.to(device_of(generator))).cpu()  # (count, 1, 28, 28)
+    return sample_dcgan(generator, count, torch.Generator().manual_seed(seed)).cpu()
 
 
 class GanSampler(widgets.VBox):
@@ -261,9 +238,9 @@ class GanSampler(widgets.VBox):
         self.slider.value = (self.slider.value + 1) % (self.slider.max + 1)
 
     def show(self, seed: int) -> torch.Tensor:
-        """Draw and show the samples of `seed`; return them (count, 1, 28, 28) in [-1, 1]."""
+        """Draw and show the samples of `seed`; return them (count, 1, 28, 28) in [0, 1]."""
         samples = gan_samples(self.generator, seed, self.count)
-        grid = image_grid(samples, self.nrow, value_range=(-1.0, 1.0))  # (H, W) in [0, 1]
+        grid = image_grid(samples, self.nrow)  # (H, W) in [0, 1]
         alt = f"A grid of {self.count} digits generated from the noise of seed {seed}"
         self.grid.value = img_tag(to_png(grid, GRID_SCALE), alt)
         return samples
@@ -275,6 +252,6 @@ def sampler_fallback(
     """The sampler's static stand-in: the grids of the first few seeds, side by side."""
     fig, axes = plt.subplots(1, len(seeds), figsize=(3.2 * len(seeds), 3.5), squeeze=False)
     for ax, seed in zip(axes[0], seeds, strict=True):
-        show_images(gan_samples(generator, seed, count), nrow, f"seed {seed}", (-1.0, 1.0), ax)
+        show_images(gan_samples(generator, seed, count), nrow, f"seed {seed}", ax=ax)
     fig.tight_layout()
     return fig
