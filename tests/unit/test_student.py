@@ -9,6 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 
 from labutils.student import (
     StudentError,
@@ -125,11 +126,14 @@ def test_stale_and_orphaned_notebooks_are_found_and_fixed(course):
 
 
 def test_download_page_links_each_notebook(course):
+    config = yaml.safe_load((course / "_config.yml").read_text())
+    config["repository"] = {"url": "https://github.com/a-teacher/gm-lab-2027", "branch": "spring"}
+    (course / "_config.yml").write_text(yaml.safe_dump(config))  # a fork's repository
     write_student_notebooks(course)
     page = (course / "book" / "student-notebooks.md").read_text()
     assert f"{{download}}`{NAME} <../student/{NAME}>`" in page
-    colab = "https://colab.research.google.com/github/generative-models-lab/generative-models-lab"
-    assert f"({colab}/blob/main/student/{NAME})" in page
+    colab = "https://colab.research.google.com/github/a-teacher/gm-lab-2027"
+    assert f"({colab}/blob/spring/student/{NAME})" in page
     assert "| 1. A fixture chapter |" in page
 
 
