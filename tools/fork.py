@@ -74,7 +74,7 @@ def indented(text: str, prefix: str = "   ") -> str:
 
 
 def copies(root: Path) -> dict[str, bool]:
-    """Each place that repeats the configured repository, and whether it agrees with `_config.yml`."""
+    """Each place that repeats the repository's name, and whether it agrees with `_config.yml`."""
     url, branch = configured(root)
     cell = install_cell(url, branch)
     found = {

@@ -30,9 +30,14 @@ PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     """The wheel pip builds from the repository, as the Colab cell's `pip install git+...` does."""
-    out = tmp_path_factory.mktemp("wheel")
+    source, out = tmp_path_factory.mktemp("source"), tmp_path_factory.mktemp("wheel")
+    for name in ("pyproject.toml", "README.md"):  # a copy: setuptools writes build/ next to them
+        shutil.copy(ROOT / name, source)
+    shutil.copytree(
+        ROOT / "labutils", source / "labutils", ignore=shutil.ignore_patterns("__pycache__")
+    )
     command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
-    subprocess.run([*command, "--no-index", "-q", "-w", out, ROOT], check=True)
+    subprocess.run([*command, "--no-index", "-q", "-w", out, source], check=True)
     [built] = out.glob("labutils-*.whl")
     return built
 
