@@ -167,10 +167,10 @@ def course(tmp_path) -> Path:
 
 def test_fork_rewrites_every_copy(course):
     old_url, _ = fork.configured(course)
-    fork.retarget(course, "A-Teacher/gm-lab-2027", "spring")
-    assert fork.configured(course) == ("https://github.com/A-Teacher/gm-lab-2027", "spring")
+    fork.retarget(course, "Example-Org/example-course", "spring")
+    assert fork.configured(course) == ("https://github.com/Example-Org/example-course", "spring")
     assert all(fork.copies(course).values())
-    assert "https://a-teacher.github.io/gm-lab-2027/" in (course / fork.README).read_text()
+    assert "https://example-org.github.io/example-course/" in (course / fork.README).read_text()
     leftovers = [p.name for p in course.rglob("*") if p.is_file() and old_url in p.read_text()]
     assert leftovers == []
     chapter = nbformat.read(course / "book" / "01-autoencoders.ipynb", as_version=4)

@@ -127,12 +127,15 @@ def test_stale_and_orphaned_notebooks_are_found_and_fixed(course):
 
 def test_download_page_links_each_notebook(course):
     config = yaml.safe_load((course / "_config.yml").read_text())
-    config["repository"] = {"url": "https://github.com/a-teacher/gm-lab-2027", "branch": "spring"}
+    config["repository"] = {
+        "url": "https://github.com/example-org/example-course",
+        "branch": "spring",
+    }
     (course / "_config.yml").write_text(yaml.safe_dump(config))  # a fork's repository
     write_student_notebooks(course)
     page = (course / "book" / "student-notebooks.md").read_text()
     assert f"{{download}}`{NAME} <../student/{NAME}>`" in page
-    colab = "https://colab.research.google.com/github/a-teacher/gm-lab-2027"
+    colab = "https://colab.research.google.com/github/example-org/example-course"
     assert f"({colab}/blob/spring/student/{NAME})" in page
     assert "| 1. A fixture chapter |" in page
 
