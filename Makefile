@@ -22,14 +22,22 @@ NPM    := _build/npm/node_modules
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(shell test "$$(id -u)" = 0 || echo sudo)
 
-.PHONY: book test install lock compat fork data assets browser bench classifier lint clean
+.PHONY: book test unit install lock compat fork data assets browser bench classifier lint clean
 
 book: install data assets  ## Train every model and build the full book into _build/html
-	LABUTILS_PROGRESS=0 $(BIN)/jupyter-book build . -W -n --keep-going --all  # epoch lines, no widget bars
+# jupyter/: the course's kernelspec, whose kernel logs no transport warning (jupyter/README.md)
+	LABUTILS_CHECKPOINTS=$(CURDIR)/checkpoints JUPYTER_PATH=$(CURDIR)/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH} \
+	    $(BIN)/jupyter-book build . -W -n --keep-going --all
 
 test: install data assets browser  ## Run the whole test suite (unit tests, notebooks in smoke mode, book build, browser check)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	OMP_NUM_THREADS=1 $(BIN)/pytest -n 2 --dist loadgroup  # one thread per worker: 2 cores
+
+unit: install data  ## The fast tier: lint and the library's unit tests (no book, browser or npm)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	OMP_NUM_THREADS=1 $(BIN)/pytest -n 2 tests/unit
 
 install: $(STAMP)
 
@@ -55,7 +63,7 @@ compat: install data  ## Test on the oldest supported PyTorch (see README; ~3 GB
 
 fork: install  ## Point the course at a fork: make fork REPO=owner/name [BRANCH=main]
 	@test -n "$(REPO)" || (echo "usage: make fork REPO=owner/name [BRANCH=main]" >&2; exit 2)
-	$(BIN)/python tools/fork.py $(REPO) $(or $(BRANCH),main)
+	$(BIN)/python -m tools.fork $(REPO) $(or $(BRANCH),main)
 	$(MAKE) student
 
 data: $(DATA)
@@ -100,5 +108,5 @@ clean:
 	rm -rf _build data/MNIST checkpoints $(VENDOR)
 
 .PHONY: student
-student: install  ## Write the student notebooks (solutions replaced by stubs) into student/
-	$(BIN)/python -m labutils.student
+student: install  ## Write the student notebooks (student/) and the Colab editions (colab/)
+	$(BIN)/python -m tools.editions

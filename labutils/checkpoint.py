@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +23,6 @@ import torch
 from torch import nn
 
 from .device import rng_state, set_rng_state
-from .distributed import is_main
-from .paths import course_dir
 
 
 class CheckpointError(RuntimeError):
@@ -96,7 +95,8 @@ def check_fits(name: str, saved: dict, model: nn.Module, path: Path) -> None:
     """Raise a CheckpointError naming the class or setting where `saved` and `model` differ."""
     if saved["class"] != type(model).__name__:
         raise CheckpointError(
-            f"{path}: '{name}' was saved from a {saved['class']}, not a {type(model).__name__}."
+            f"{path}: '{name}' was saved from a model of class {saved['class']}, "
+            f"not {type(model).__name__}."
         )
     config = getattr(model, "config", {})
     for key in sorted(set(saved["config"]) | set(config)):
@@ -121,17 +121,6 @@ def load_checkpoint(path: str | Path, models: dict[str, nn.Module]) -> dict:
     return payload["extra"]
 
 
-def checkpoint_dir(smoke: bool = False) -> Path:
-    """The chapters' checkpoint folder: $LABUTILS_CHECKPOINTS or checkpoints/, per mode."""
-    root = Path(os.environ.get("LABUTILS_CHECKPOINTS") or course_dir("checkpoints"))
-    return root / ("smoke" if smoke else "full")
-
-
-def checkpoint_path(name: str, smoke: bool = False) -> Path:
-    """Where a chapter keeps model `name`."""
-    return checkpoint_dir(smoke) / f"{name}.pt"
-
-
 def train_or_load(
     path: str | Path,
     models: dict[str, nn.Module],
@@ -141,7 +130,9 @@ def train_or_load(
     """Load `models` and their training history from `path`, or train them and save both.
 
     `train()` trains the models in place and returns the history. Re-running a chapter then
-    costs seconds instead of minutes; pass `retrain=True` to train again.
+    costs seconds instead of minutes; pass `retrain=True` to train again. Before training it says
+    what it trains and why, after it how long that took: on a fresh machine (Colab) the learner
+    knows what the wait is for.
     An interrupted or failed run (its history has a "stopped" entry) is not saved, so that the
     next run trains again instead of loading a half-trained model.
     """
@@ -150,11 +141,20 @@ def train_or_load(
         history = load_checkpoint(path, models)["history"]
         print(f"Loaded trained weights from {path} (set RETRAIN = True to train again).")
         return history
+    what = " and ".join(
+        f"the {type(model).__name__} ({sum(p.numel() for p in model.parameters()):,} parameters)"
+        for model in models.values()
+    )
+    why = "RETRAIN is set" if path.exists() else f"no checkpoint at {path}"
+    print(f"Training {what} now ({why}).")
+    start = time.perf_counter()
     history = train()
     if "stopped" in history:
         print(f"Not saving {path}: training stopped early; the next run trains again.")
         return history
     save_checkpoint(path, models, history=history)
+    seconds = time.perf_counter() - start
+    print(f"Trained in {seconds:.0f} s and saved to {path}: the next run loads it.")
     return history
 
 
@@ -181,19 +181,15 @@ class Checkpointer:
         return bool(torch.stack(flags).all())
 
     def save(self, epoch: int, history: dict, order: torch.Generator) -> None:
-        """Write the state after `epoch` completed epochs (atomically: see `save_checkpoint`).
-
-        Under torch.distributed only process 0 writes; the processes hold the same weights.
-        """
-        if is_main():
-            save_checkpoint(
-                self.path,
-                self.models,
-                epoch=epoch,
-                history=dict(history),
-                optimizers={name: opt.state_dict() for name, opt in self.optimizers.items()},
-                rng={**rng_state(), "order": order.get_state()},
-            )
+        """Write the state after `epoch` completed epochs (atomically: see `save_checkpoint`)."""
+        save_checkpoint(
+            self.path,
+            self.models,
+            epoch=epoch,
+            history=dict(history),
+            optimizers={name: opt.state_dict() for name, opt in self.optimizers.items()},
+            rng={**rng_state(), "order": order.get_state()},
+        )
         self.saved_epoch = epoch
 
     def start(self, order: torch.Generator) -> tuple[int, dict]:

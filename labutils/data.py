@@ -17,9 +17,9 @@ from pathlib import Path
 
 import torch
 
+from ._validate import require_positive_int
 from .paths import course_dir
 
-DATA_ENV = "LABUTILS_DATA"
 FILES = {
     ("train", "images"): "train-images-idx3-ubyte",
     ("train", "labels"): "train-labels-idx1-ubyte",
@@ -35,9 +35,7 @@ class DataError(RuntimeError):
 
 
 def default_root() -> Path:
-    """`$LABUTILS_DATA`, else the repository's `data/` folder, else `./data` (e.g. on Colab)."""
-    if os.environ.get(DATA_ENV):
-        return Path(os.environ[DATA_ENV])
+    """The repository's `data/` folder, else `./data` (e.g. on Colab)."""
     return course_dir("data")
 
 
@@ -97,25 +95,28 @@ def file_signature(path: Path) -> list[int]:
     return [stat.st_size, stat.st_mtime_ns]
 
 
-def prepare_mnist(root: Path | None = None) -> Path:
-    """Make sure the four decompressed, MD5-verified files are in `<root>/MNIST/raw/`.
+def prepare_mnist(root: Path | None = None, splits: tuple[str, ...] = ("train", "test")) -> Path:
+    """Make sure the decompressed, MD5-verified files of `splits` are in `<root>/MNIST/raw/`.
 
     Verification runs once; later calls only compare file sizes and times with the record.
     Returns the raw folder.
     """
     root = Path(root) if root is not None else default_root()
+    names = {FILES[split, kind] for split in splits for kind in IDX_MAGIC}
     if not (root / "MD5SUMS.raw").exists():
-        if colab_download(root):
+        if colab_download(root, sorted(names)):
             return raw_dir(root)
         raise DataError(
             f"No MNIST data folder at {root.resolve()} (MD5SUMS.raw not found). Run from the "
-            f"repository's root, restore it with `git checkout -- data/`, or set ${DATA_ENV} "
-            "to the folder that holds the four .gz files and MD5SUMS.raw."
+            "repository's root, restore it with `git checkout -- data/`, or pass as `root` "
+            "the folder that holds the four .gz files and MD5SUMS.raw."
         )
     stamp_path = raw_dir(root) / VERIFIED_STAMP
     record = read_record(stamp_path)
     verified = dict(record)
     for name, expected in read_md5sums(root).items():
+        if name not in names:
+            continue
         target = raw_dir(root) / name
         if target.exists() and record.get(name) == file_signature(target):
             continue
@@ -144,17 +145,41 @@ def write_atomically(target: Path, payload: bytes) -> None:
     os.replace(partial, target)
 
 
-def colab_download(root: Path) -> bool:
-    """On Google Colab, where the shipped data folder is absent, fetch MNIST via torchvision."""
+def colab_download(root: Path, names: list[str]) -> bool:
+    """On Google Colab, where the shipped data folder is absent, download the decompressed files
+    `names` that are missing from torchvision's MNIST mirrors (only those: a chapter that needs
+    the test split does not wait for the training split). Returns False elsewhere."""
     try:
         import google.colab  # noqa: F401
     except ImportError:
         return False
-    import torchvision
+    from torchvision.datasets import MNIST
 
-    for train in (True, False):
-        torchvision.datasets.MNIST(root=str(root), train=train, download=True)
+    checksums = dict(MNIST.resources)  # archive name -> MD5
+    for name in names:
+        if not (raw_dir(root) / name).exists():
+            download(f"{name}.gz", checksums[f"{name}.gz"], MNIST.mirrors, raw_dir(root))
     return True
+
+
+def download(archive: str, md5: str, mirrors: list[str], folder: Path) -> None:
+    """Download and decompress `archive` into `folder` from the first mirror that works."""
+    from torchvision.datasets.utils import download_and_extract_archive
+
+    errors = []
+    for mirror in mirrors:
+        try:
+            download_and_extract_archive(
+                f"{mirror}{archive}", download_root=str(folder), filename=archive, md5=md5
+            )
+            return
+        except (OSError, RuntimeError) as error:  # no network (URLError), a damaged download
+            errors.append(f"{mirror}: {error}")
+    raise DataError(
+        f"Could not download MNIST's {archive} ({'; '.join(errors)}). Check that this machine is "
+        "online (on Colab: Runtime > Disconnect and delete runtime, then run the notebook again), "
+        f"or put the four decompressed MNIST files into {folder} yourself (Colab's Files panel)."
+    )
 
 
 def read_idx(path: Path, kind: str) -> torch.Tensor:
@@ -180,7 +205,9 @@ def load_mnist(
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
-    folder = prepare_mnist(root)
+    if limit is not None:
+        require_positive_int("limit", limit)  # 0 would give no data, a negative one drops some
+    folder = prepare_mnist(root, (split,))
     pixels = read_idx(folder / FILES[split, "images"], "images")[:limit]  # (N, 28, 28) uint8
     labels = read_idx(folder / FILES[split, "labels"], "labels")[:limit]  # (N,) uint8
     images = pixels.to(device).unsqueeze(1).float().div_(255)  # (N, 1, 28, 28)

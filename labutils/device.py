@@ -2,36 +2,37 @@
 
 from __future__ import annotations
 
-import os
 import random
 
 import torch
 
-DEVICE_ENV = "LABUTILS_DEVICE"
 KNOWN_DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
 def get_device(name: str | None = None) -> torch.device:
-    """The device to train on: `name`, else $LABUTILS_DEVICE, else CUDA when present, else CPU."""
-    requested = name or os.environ.get(DEVICE_ENV) or "auto"
+    """The device to train on: `name` ("cpu", "cuda:1", ...), else CUDA when present, else CPU.
+
+    The chapters pass their DEVICE parameter, which reads $LABUTILS_DEVICE.
+    """
+    requested = name or "auto"
     kind = requested.split(":")[0]
     if kind not in KNOWN_DEVICES:
         raise ValueError(
             f"Unknown device {requested!r}. Use one of {', '.join(KNOWN_DEVICES)} "
-            f"(e.g. 'cuda:1'), as an argument or in ${DEVICE_ENV}."
+            "(e.g. 'cuda:1'); the chapters read it from $LABUTILS_DEVICE."
         )
     if kind == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if kind == "cuda" and not torch.cuda.is_available():
         raise RuntimeError(
             f"Device {requested!r} was requested but PyTorch sees no CUDA GPU. "
-            f"Unset {DEVICE_ENV} (or set it to 'cpu') to run on the CPU; on Colab choose "
+            "Ask for 'cpu' instead (in the chapters: unset $LABUTILS_DEVICE); on Colab choose "
             "Runtime > Change runtime type > GPU."
         )
     if kind == "mps" and not torch.backends.mps.is_available():
         raise RuntimeError(
             f"Device {requested!r} was requested but this machine has no Apple MPS backend. "
-            f"Unset {DEVICE_ENV} (or set it to 'cpu') to run on the CPU."
+            "Ask for 'cpu' instead (in the chapters: unset $LABUTILS_DEVICE)."
         )
     return torch.device(requested)
 

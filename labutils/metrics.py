@@ -1,189 +1,31 @@
-"""An honest scale for generative models of MNIST: FID and class coverage, by a trained classifier.
+"""An honest scale for generative models of MNIST, read in the features of the course's classifier.
 
-A small LeNet-style classifier, trained once on MNIST and shipped in `data/mnist_classifier.pt`,
-gives every image a 64-number feature vector (its penultimate layer) and a predicted digit.
 - *FID* compares the Gaussian fits of the features of generated and of real test images
-  (Fréchet distance, Heusel et al. 2017, with this classifier in place of Inception).
+  (Fréchet distance, Heusel et al. 2017, with the classifier of `labutils.classifier` in place of
+  Inception).
+- *Precision and recall* (Kynkäänniemi et al. 2019) separate the two things FID mixes: how many
+  samples look like real images (precision), and how much of the real images' variety the samples
+  cover (recall), each judged by k-nearest-neighbour balls around feature vectors.
 - *Class coverage* looks at the predicted digits of generated images: their distribution, its
   entropy and KL divergence to uniform (mode collapse shows up here), and the classifier's mean
   confidence (a proxy for how legible the digits are). Entropies and KLs are in nats.
+- *Intervals* from disjoint parts of the sample sets say how much of a difference is noise.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import check_images, require_positive_float, require_positive_int
-from .checkpoint import load_checkpoint, save_checkpoint
-from .data import load_mnist, minibatches
-from .device import seed_everything
-from .models import VAE, Autoencoder, Generator
-from .paths import course_dir
-from .train import History, Metrics, fit
-
-CLASSES = 10
-FEATURES = 64
-CLASSIFIER_FILE = "mnist_classifier.pt"
-
-
-class MnistClassifier(nn.Module):
-    """LeNet-style CNN: two conv + max-pool blocks, a 64-unit feature layer, then 10 logits.
-
-    Batch normalisation after each convolution lets three epochs reach 99% test accuracy.
-    """
-
-    def __init__(self, features: int = FEATURES):
-        super().__init__()
-        require_positive_int("features", features)
-        self.config = {"features": features}
-        self.body = nn.Sequential(
-            nn.Conv2d(1, 16, 5, padding=2, bias=False),  # (N, 16, 28, 28)
-            nn.BatchNorm2d(16),
-            nn.ReLU(),
-            nn.MaxPool2d(2),  # (N, 16, 14, 14)
-            nn.Conv2d(16, 32, 3, padding=1, bias=False),  # (N, 32, 14, 14)
-            nn.BatchNorm2d(32),
-            nn.ReLU(),
-            nn.MaxPool2d(2),  # (N, 32, 7, 7)
-            nn.Flatten(),  # (N, 1568)
-            nn.Linear(32 * 7 * 7, features),  # (N, features)
-            nn.ReLU(),
-        )
-        self.head = nn.Linear(features, CLASSES)
-
-    def features(self, images: torch.Tensor) -> torch.Tensor:
-        """Penultimate-layer features (N, features) of images (N, 1, 28, 28) in [0, 1]."""
-        check_images(images, "MnistClassifier")
-        return self.body(images)
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """Class logits (N, 10) of images (N, 1, 28, 28) in [0, 1]."""
-        return self.head(self.features(images))
-
-
-def classifier_step(
-    model: MnistClassifier,
-    optimizer: torch.optim.Optimizer,
-    images: torch.Tensor,
-    labels: torch.Tensor,
-    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
-) -> Metrics:
-    """One update of the classifier on the cross-entropy of a labelled batch (then one step of
-    the learning-rate `scheduler`, if any)."""
-    model.train()
-    optimizer.zero_grad(set_to_none=True)
-    logits = model(images)  # (N, 10)
-    loss = F.cross_entropy(logits, labels)
-    loss.backward()
-    optimizer.step()
-    if scheduler is not None:
-        scheduler.step()
-    accuracy = (logits.argmax(dim=1) == labels).float().mean()
-    return {"loss": loss.detach(), "accuracy": accuracy.detach()}
-
-
-@torch.inference_mode()
-def classifier_accuracy(
-    model: MnistClassifier, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000
-) -> float:
-    """Fraction of `images` whose predicted digit is their label."""
-    model.eval()
-    correct = torch.zeros((), device=images.device)
-    for batch, batch_labels in minibatches(images, labels, batch_size=batch_size):
-        correct += (model(batch).argmax(dim=1) == batch_labels).sum()
-    return float(correct) / images.shape[0]
-
-
-def fit_classifier(
-    model: MnistClassifier,
-    train: tuple[torch.Tensor, torch.Tensor],
-    test: tuple[torch.Tensor, torch.Tensor],
-    *,
-    epochs: int = 3,
-    max_lr: float = 5e-3,
-    batch_size: int = 128,
-    seed: int = 0,
-) -> History:
-    """The classifier's recipe: Adam on the cross-entropy with a one-cycle learning rate (up to
-    `max_lr`, then annealed to almost 0), which reaches 99% in a few epochs; test accuracy is
-    recorded after each epoch."""
-    require_positive_int("epochs", epochs)
-    require_positive_int("batch_size", batch_size)
-    optimizer = torch.optim.Adam(model.parameters(), lr=require_positive_float("max_lr", max_lr))
-    steps_per_epoch = -(-train[0].shape[0] // batch_size)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=max_lr, total_steps=epochs * steps_per_epoch
-    )
-    return fit(
-        lambda x, y: classifier_step(model, optimizer, x, y, scheduler),
-        train,
-        epochs=epochs,
-        batch_size=batch_size,
-        evaluate=lambda: {"accuracy": classifier_accuracy(model, *test)},
-        seed=seed,
-    )
-
-
-def classifier_path() -> Path:
-    """Where the course ships the trained classifier: `data/mnist_classifier.pt`."""
-    return course_dir("data") / CLASSIFIER_FILE
-
-
-def train_classifier(
-    path: str | Path, device: torch.device | str = "cpu", epochs: int = 3, limit: int | None = None
-) -> MnistClassifier:
-    """Train the classifier from a fixed seed on MNIST (the first `limit` training images if
-    given) and save it, its history and its test accuracy to `path`."""
-    seed_everything(0)
-    model = MnistClassifier().to(device)
-    train = load_mnist("train", device, limit=limit)
-    test = load_mnist("test", device)
-    history = fit_classifier(model, train, test, epochs=epochs)
-    save_checkpoint(
-        path, {"classifier": model}, history=history, test_accuracy=history["test_accuracy"][-1]
-    )
-    return model.eval()
-
-
-def load_classifier(
-    device: torch.device | str = "cpu", path: str | Path | None = None, epochs: int = 3
-) -> MnistClassifier:
-    """The trained classifier in eval mode, from `path` (default: the shipped file).
-
-    When the file is missing (e.g. on Colab, or after `make clean`), the classifier is trained
-    for `epochs` epochs and saved there first, so the metrics never depend on a download.
-    """
-    path = Path(path) if path is not None else classifier_path()
-    if not path.exists():
-        print(f"No classifier at {path}: training it ({epochs} epochs) and saving it there.")
-        return train_classifier(path, device, epochs)
-    model = MnistClassifier()
-    load_checkpoint(path, {"classifier": model})
-    return model.to(device).eval()
-
-
-@torch.inference_mode()
-def classifier_outputs(
-    classifier: MnistClassifier, images: torch.Tensor, batch_size: int = 1000
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Features (N, features) and class probabilities (N, 10) of images (N, 1, 28, 28) in [0, 1].
-
-    GAN output lives in [-1, 1]: map it with `(images + 1) / 2` first.
-    """
-    classifier.eval()
-    features, probabilities = [], []
-    for (batch,) in minibatches(images, batch_size=batch_size):
-        batch_features = classifier.features(batch)  # (B, features)
-        features.append(batch_features)
-        probabilities.append(classifier.head(batch_features).softmax(dim=1))  # (B, 10)
-    return torch.cat(features), torch.cat(probabilities)
+from ._validate import check_unit_images, require_positive_int
+from .classifier import CLASSES, MnistClassifier, classifier_outputs
+from .data import minibatches
+from .models import VAE, Autoencoder, ConvVAE, mean_code
 
 
 class Gaussian(NamedTuple):
@@ -239,6 +81,90 @@ def fid(classifier: MnistClassifier, images: torch.Tensor, reference: torch.Tens
     )
 
 
+class Manifold(NamedTuple):
+    """A set of feature vectors (N, D), in float64, and around each one a ball whose radius (N,)
+    is the distance to its k-th nearest neighbour in the set: together, an estimate of the region
+    of feature space the set occupies."""
+
+    points: torch.Tensor
+    radii: torch.Tensor
+
+
+def squared_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Squared Euclidean distances (A, B) between the rows of a (A, D) and b (B, D), in float64:
+    |a|^2 + |b|^2 - 2 a.b, exact enough that a point's distance to itself is 0 to ~1e-12."""
+    a, b = a.double(), b.double()
+    distances = torch.addmm(b.pow(2).sum(dim=1)[None, :], a, b.T, alpha=-2)  # |b|^2 - 2 a.b
+    return distances.add_(a.pow(2).sum(dim=1)[:, None]).clamp_(min=0)  # (A, B)
+
+
+def manifold(points: torch.Tensor, k: int = 3, chunk: int = 1000) -> Manifold:
+    """The k-nearest-neighbour manifold of points (N, D). Distances are computed `chunk` rows at a
+    time, so 10,000 points need (chunk, 10,000) float64 numbers at once, not 10,000 x 10,000."""
+    require_positive_int("k", k)
+    if points.shape[0] <= k:
+        raise ValueError(f"A manifold with k={k} needs more than {k} points, got {len(points)}.")
+    squared_radii = [
+        squared_distances(block, points).topk(k + 1, dim=1, largest=False).values[:, k]  # +1: self
+        for block in points.split(chunk)
+    ]
+    return Manifold(points.double(), torch.cat(squared_radii).sqrt())  # (N, D), (N,)
+
+
+class PrecisionRecall(NamedTuple):
+    """Precision: the fraction of generated images inside the real images' manifold (quality).
+    Recall: the fraction of real images inside the generated images' manifold (coverage)."""
+
+    precision: float
+    recall: float
+
+
+def precision_recall(real: Manifold, generated: Manifold, chunk: int = 1000) -> PrecisionRecall:
+    """Improved precision and recall (Kynkäänniemi et al. 2019) of generated against real
+    features, each set with its own k-nearest-neighbour manifold. One pass over the distances
+    between the two sets, `chunk` generated points at a time, answers both questions."""
+    in_real = []  # per generated point: inside at least one real ball?
+    in_generated = torch.zeros(len(real.points), dtype=torch.bool, device=real.points.device)
+    for points, radii in zip(
+        generated.points.split(chunk), generated.radii.split(chunk), strict=True
+    ):
+        distances = squared_distances(points, real.points)  # (chunk, R)
+        in_real.append((distances <= real.radii.square()[None, :]).any(dim=1))  # (chunk,)
+        in_generated |= (distances <= radii.square()[:, None]).any(dim=0)  # (R,) in these balls
+    return PrecisionRecall(
+        precision=float(torch.cat(in_real).double().mean()),
+        recall=float(in_generated.double().mean()),
+    )
+
+
+class Interval(NamedTuple):
+    """A measurement and the range that its sampling noise makes plausible (about 95%)."""
+
+    value: float
+    low: float
+    high: float
+
+    def overlaps(self, other: Interval) -> bool:
+        """Whether the two ranges share a value: then the data cannot tell the two apart."""
+        return self.low <= other.high and other.low <= self.high
+
+
+def interval(value: float, part_values: Sequence[float]) -> Interval:
+    """An interval around `value`, a measurement on whole sample sets, from the same measurement
+    repeated on K disjoint parts of those sets (`part_values`).
+
+    An estimate from n points fluctuates like 1/sqrt(n), so the spread (standard deviation) of the
+    K parts' values divided by sqrt(K) estimates the standard error of the whole-set value; the
+    interval is the value +- 2 standard errors. For a measurement whose noise shrinks faster, like
+    1/n, the interval comes out wider than it needs to be: it errs on the safe side.
+    """
+    if len(part_values) < 2:
+        raise ValueError("interval needs the values of at least 2 parts to measure a spread.")
+    spread = torch.tensor(part_values, dtype=torch.float64).std()
+    half_width = 2 * float(spread) / math.sqrt(len(part_values))
+    return Interval(value, value - half_width, value + half_width)
+
+
 class Coverage(NamedTuple):
     """Which digits a set of images looks like to the classifier, and how clearly."""
 
@@ -280,82 +206,20 @@ def score_samples(
 
 
 @torch.inference_mode()
-def code_gaussian(model: Autoencoder, images: torch.Tensor, batch_size: int = 2000) -> Gaussian:
-    """Gaussian fit of an autoencoder's codes of `images` (typically the training split)."""
-    model.eval()
-    codes = [model.encode(batch) for (batch,) in minibatches(images, batch_size=batch_size)]
-    return fit_gaussian(torch.cat(codes))  # (latent_dim,), (latent_dim, latent_dim)
-
-
-def sample_gaussian(
-    gaussian: Gaussian, count: int, generator: torch.Generator | None = None
-) -> torch.Tensor:
-    """`count` points (count, D) from N(mean, covariance): mean + sqrt(covariance) @ eps."""
-    mean, covariance = gaussian.mean.double(), gaussian.covariance.double()
-    eps = torch.randn(count, mean.shape[0], generator=generator, dtype=torch.float64)
-    eps = eps.to(mean.device)  # (count, D)
-    return mean + eps @ sqrtm_psd(covariance)  # (count, D); the root is symmetric
-
-
-def decode_in_batches(
-    decode: Callable[[torch.Tensor], torch.Tensor], latents: torch.Tensor, batch_size: int = 1000
-) -> torch.Tensor:
-    """Images decoded from latents (N, D), batch by batch, without recording gradients."""
-    with torch.inference_mode():
-        return torch.cat(
-            [decode(batch) for (batch,) in minibatches(latents, batch_size=batch_size)]
-        )
-
-
-def sample_autoencoder(
-    model: Autoencoder,
-    count: int,
-    codes: Gaussian | None = None,
-    generator: torch.Generator | None = None,
-) -> torch.Tensor:
-    """`count` images (count, 1, 28, 28) decoded by an autoencoder from random codes.
-
-    With `codes` (from `code_gaussian` on the training images) the codes come from that Gaussian
-    fit, i.e. from where the encoder actually puts digits; without it, from N(0, I), which is
-    what a VAE's prior would use but which a plain autoencoder was never trained to decode.
-    """
-    model.eval()
-    device = next(model.parameters()).device
-    if codes is None:
-        codes = Gaussian(
-            torch.zeros(model.latent_dim, dtype=torch.float64, device=device),
-            torch.eye(model.latent_dim, dtype=torch.float64, device=device),
-        )
-    latents = sample_gaussian(codes, count, generator).float().to(device)  # (count, latent_dim)
-    return decode_in_batches(model.decode, latents)
-
-
-def sample_dcgan(
-    model: Generator, count: int, generator: torch.Generator | None = None
-) -> torch.Tensor:
-    """`count` images (count, 1, 28, 28) from a DCGAN generator in eval mode, mapped from its Tanh
-    range [-1, 1] to the [0, 1] of the data (and of the classifier)."""
-    model.eval()
-    device = next(model.parameters()).device
-    noise = torch.randn(count, model.nz, generator=generator).to(device)  # (count, nz)
-    return (decode_in_batches(model, noise) + 1) / 2
-
-
-@torch.inference_mode()
 def reconstruction_mse(
-    model: Autoencoder | VAE, images: torch.Tensor, batch_size: int = 2000
+    model: Autoencoder | VAE | ConvVAE, images: torch.Tensor, batch_size: int = 2000
 ) -> float:
     """Mean squared error per pixel between images (N, 1, 28, 28) and their reconstructions.
 
     A VAE reconstructs from its mean code mu, without sampling, so that the autoencoder and the
     VAE are compared on the same deterministic encode-decode round trip.
     """
+    check_unit_images(images, "reconstruction_mse")
     model.eval()
     total = torch.zeros((), dtype=torch.float64, device=images.device)
     for (batch,) in minibatches(images, batch_size=batch_size):
-        codes = model.encode(batch)
-        codes = codes[0] if isinstance(model, VAE) else codes  # (B, latent_dim): mu for a VAE
-        total += F.mse_loss(model.decode(codes), batch, reduction="sum").double()
+        reconstructions = model.decode(mean_code(model, batch))  # (B, 1, 28, 28)
+        total += F.mse_loss(reconstructions, batch, reduction="sum").double()
     return float(total) / images.numel()
 
 

@@ -6,13 +6,10 @@ setting differs when it does not fit the model it is loaded into.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import torch
 from torch import nn
 
-from ._checks import check_images, check_latents, require_positive_int
+from ._validate import check_images, check_latents, require_positive_int
 
 PIXELS = 28 * 28
 
@@ -100,33 +97,19 @@ class VAE(nn.Module):
         return torch.sigmoid(self.decode_logits(z))
 
     def sample(self, count: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """`count` new images (count, 1, 28, 28) decoded from the prior N(0, I)."""
+        """`count` new images (count, 1, 28, 28) decoded from the prior N(0, I); the noise is
+        drawn on the device of `generator` if one is given (a CPU generator works with a model
+        on the GPU), then moved to the model's."""
         device = self.to_mu.weight.device
-        z = torch.randn(count, self.latent_dim, generator=generator, device=device)
-        return self.decode(z)
+        where = generator.device if generator is not None else device
+        z = torch.randn(count, self.latent_dim, generator=generator, device=where)
+        return self.decode(z.to(device))
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Decoder logits (N, 1, 28, 28), mu and log sigma^2 (N, latent_dim)."""
         mu, logvar = self.encode(images)
         z = reparameterize(mu, logvar)  # (N, latent_dim)
         return self.decode_logits(z), mu, logvar
-
-
-@contextmanager
-def channels_last(*models: nn.Module, enabled: bool = True) -> Iterator[None]:
-    """Inside the block, `models` store their conv weights channels-last (the channel index
-    varying fastest in memory), the order the CPU's oneDNN convolutions work in: DCGAN training
-    ran 1.1-1.2x faster on 2 cores (benchmarks/README.md). Afterwards they are back in PyTorch's
-    default layout, where e.g. `parameters_to_vector` works. The numbers never change."""
-    if enabled:
-        for model in models:
-            model.to(memory_format=torch.channels_last)
-    try:
-        yield
-    finally:
-        if enabled:
-            for model in models:
-                model.to(memory_format=torch.contiguous_format)
 
 
 def init_dcgan_weights(module: nn.Module) -> None:
@@ -186,3 +169,63 @@ class Discriminator(nn.Module):
         """Logits (N,); sigmoid(logit) is the probability that an image is real."""
         check_images(images, "Discriminator")
         return self.net(images).flatten()  # (N,)
+
+
+class ConvVAE(nn.Module):
+    """A VAE built from the DCGAN pair: the discriminator's conv trunk ends in mu and log sigma^2
+    instead of one logit, the generator's transposed convs end in Bernoulli logits instead of
+    Tanh. The same objective as `VAE`, the architecture of chapter 3: comparing the two VAEs
+    separates what the architecture does from what the objective does."""
+
+    def __init__(self, latent_dim: int = 20, width: int = 24):
+        super().__init__()
+        require_positive_int("latent_dim", latent_dim)
+        require_positive_int("width", width)
+        self.config = {"latent_dim": latent_dim, "width": width}
+        self.latent_dim = latent_dim
+        self.encoder = nn.Sequential(  # Discriminator.net without its last conv
+            nn.Conv2d(1, width, 4, 2, 1, bias=False),  # (N, w, 14, 14)
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False),  # (N, 2w, 7, 7)
+            nn.BatchNorm2d(2 * width),
+            nn.LeakyReLU(0.2),
+        )
+        self.to_mu = nn.Conv2d(2 * width, latent_dim, 7, 1, 0)  # (N, latent_dim, 1, 1)
+        self.to_logvar = nn.Conv2d(2 * width, latent_dim, 7, 1, 0)  # (N, latent_dim, 1, 1)
+        self.decoder = nn.Sequential(  # Generator.net without its Tanh
+            nn.ConvTranspose2d(latent_dim, 2 * width, 7, 1, 0, bias=False),  # (N, 2w, 7, 7)
+            nn.BatchNorm2d(2 * width),
+            nn.ReLU(),
+            nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False),  # (N, w, 14, 14)
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            nn.ConvTranspose2d(width, 1, 4, 2, 1),  # (N, 1, 28, 28)
+        )
+
+    def encode(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """mu and log sigma^2, each (N, latent_dim), of q(z|x) for images (N, 1, 28, 28)."""
+        check_images(images, "ConvVAE.encode")
+        features = self.encoder(images)  # (N, 2w, 7, 7)
+        return self.to_mu(features).flatten(1), self.to_logvar(features).flatten(1)
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """Bernoulli logits (N, 1, 28, 28) of p(x|z) for latents (N, latent_dim)."""
+        check_latents(z, self.latent_dim, "ConvVAE.decode")
+        return self.decoder(z[:, :, None, None])  # (N, latent_dim, 1, 1) -> (N, 1, 28, 28)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Pixel means (N, 1, 28, 28) in [0, 1] for latents (N, latent_dim)."""
+        return torch.sigmoid(self.decode_logits(z))
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Decoder logits (N, 1, 28, 28), mu and log sigma^2 (N, latent_dim)."""
+        mu, logvar = self.encode(images)
+        z = reparameterize(mu, logvar)  # (N, latent_dim)
+        return self.decode_logits(z), mu, logvar
+
+
+def mean_code(model: Autoencoder | VAE | ConvVAE, images: torch.Tensor) -> torch.Tensor:
+    """The code (N, latent_dim) of images (N, 1, 28, 28): an autoencoder's code, or the mean mu
+    of a VAE's q(z|x), the deterministic code both kinds of model can be compared on."""
+    codes = model.encode(images)
+    return codes[0] if isinstance(codes, tuple) else codes  # a VAE returns (mu, logvar)

@@ -1,9 +1,7 @@
-"""Where the course keeps its files, wherever a notebook runs from (book/, the root, Colab), and
-whether it runs in smoke mode."""
+"""Where the course's shipped files are, wherever a notebook runs from (book/, the root, Colab)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 
@@ -17,8 +15,3 @@ def course_dir(name: str) -> Path:
     """`<repository>/<name>` in a checkout, else `./<name>` (e.g. on Colab)."""
     root = repository_root()
     return root / name if root is not None else Path(name)
-
-
-def smoke_mode() -> bool:
-    """Whether $LABUTILS_SMOKE=1 asks for smoke mode: tiny subsets and one epoch (the tests')."""
-    return os.environ.get("LABUTILS_SMOKE", "0") == "1"

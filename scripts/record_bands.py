@@ -4,7 +4,7 @@ For each exercise that trains a model (Exercise 1.2's denoising autoencoder, Exe
 beta-VAE), the reference solution is trained from several seeds, in smoke and in full mode, with
 the settings below -- the settings the exercises use. The band of each epoch is the mean training
 loss over the seeds +- max(3 standard deviations, 5% of the mean). The result is written to
-`labutils/reference_bands.json`, which ships with the package.
+`labutils/checkers/reference_bands.json`, which ships with the package.
 
     .venv/bin/python scripts/record_bands.py                  # both modes, 5 seeds
     .venv/bin/python scripts/record_bands.py --modes smoke    # re-record smoke mode only
@@ -23,9 +23,9 @@ import torch
 import torch.nn.functional as F
 
 from labutils import VAE, Autoencoder, fit, fit_vae, load_mnist, seed_everything
-from labutils.train import History, Metrics
+from labutils.loop import History, Metrics
 
-BANDS = Path(__file__).resolve().parents[1] / "labutils" / "reference_bands.json"
+BANDS = Path(__file__).resolve().parents[1] / "labutils" / "checkers" / "reference_bands.json"
 COMMON = {"latent_dim": 20, "lr": 1e-3, "batch_size": 128}
 SMOKE = {"limit": 2000, "epochs": 1}  # as the chapters' smoke mode
 FULL = {"limit": None, "epochs": 3}

@@ -1,9 +1,10 @@
-"""Train the MNIST classifier behind the course's metrics and save it to data/mnist_classifier.pt.
+"""Train the MNIST classifier behind the course's metrics and save it into the package.
 
     python scripts/train_classifier.py            # or: make classifier
 
-The result is reproducible on the CPU (fixed seed, fixed data order). The chapters load the shipped
-file; `labutils.metrics.load_classifier` runs this same training when the file is missing.
+It writes labutils/mnist_classifier.pt, which ships inside the package, so that every installation
+(a checkout, a pip install, Colab) measures with the same classifier; `load_classifier` never
+trains one itself. The result is reproducible on the CPU (fixed seed, fixed data order).
 """
 
 from __future__ import annotations
@@ -12,9 +13,14 @@ import argparse
 import time
 from pathlib import Path
 
+from labutils.classifier import (
+    classifier_accuracy,
+    classifier_path,
+    load_classifier,
+    train_classifier,
+)
 from labutils.data import load_mnist
 from labutils.device import get_device
-from labutils.metrics import classifier_accuracy, classifier_path, load_classifier, train_classifier
 
 
 def main() -> None:

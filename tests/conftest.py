@@ -1,24 +1,23 @@
 """Shared fixtures: slices of the real MNIST test split, and the book built once in smoke mode.
 
 Tests that use `smoke_book` (tests/book, tests/browser) carry `@pytest.mark.xdist_group("book")`,
-so that under `pytest -n 2 --dist loadgroup` one worker builds the book once for all of them.
+so that under `pytest -n 2 --dist loadgroup` one worker runs them all. The build itself happens
+once per test run under a lock on its folder, which keeps it whole even when the grouping does
+not hold (tests/bookbuild.py).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
+from bookbuild import KERNELSPECS, ROOT, BuildFolder, build_once_per_run, exclusive
 
 from labutils import load_mnist
 
-ROOT = Path(__file__).resolve().parents[1]
-SMOKE_BUILD = ROOT / "_build" / "smoke"
+SMOKE_BUILD = BuildFolder(ROOT / "_build" / "smoke")
 
 
 @pytest.fixture(scope="session")
@@ -34,28 +33,25 @@ def one_batch(mnist_test) -> torch.Tensor:
 
 
 @pytest.fixture(scope="session")
-def smoke_book(tmp_path_factory) -> Path:
-    """Build the whole book with -W in smoke mode; return the HTML folder."""
+def book_env() -> dict[str, str]:
+    """The environment of a book build, as `make book` sets it: the course's kernelspec first."""
+    kernelspecs = filter(None, [str(KERNELSPECS), os.getenv("JUPYTER_PATH")])
+    return dict(os.environ, JUPYTER_PATH=os.pathsep.join(kernelspecs))
+
+
+@pytest.fixture(scope="session")
+def smoke_book(book_env, tmp_path_factory) -> Path:
+    """Build the whole book with -W in smoke mode, once per test run; return the HTML folder.
+
+    See tests/bookbuild.py for how the build stays whole when several workers ask for it.
+    """
     env = dict(
-        os.environ,
+        book_env,
         LABUTILS_SMOKE="1",
-        LABUTILS_PROGRESS="0",
         LABUTILS_CHECKPOINTS=str(tmp_path_factory.mktemp("checkpoints")),
     )
-    command = [
-        str(Path(sys.executable).parent / "jupyter-book"),
-        "build",
-        ".",
-        "-W",
-        "-n",
-        "--keep-going",
-        "--all",
-        "--path-output",
-        str(SMOKE_BUILD),
-    ]
-    shutil.rmtree(SMOKE_BUILD, ignore_errors=True)  # a stale environment would skip execution
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    assert result.returncode == 0, (
-        f"book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
-    )
-    return SMOKE_BUILD / "_build" / "html"
+    with exclusive(SMOKE_BUILD) as lock:
+        status = build_once_per_run(SMOKE_BUILD, env, lock, os.getenv("PYTEST_XDIST_TESTRUNUID"))
+    log = SMOKE_BUILD.log
+    assert status == 0, f"book build failed (log: {log}):\n{log.read_text()[-9000:]}"
+    return SMOKE_BUILD.html

@@ -7,7 +7,7 @@ written by `install_cell` below, and CONTRIBUTING.md quotes it. The README names
 GitHub Pages address. This script rewrites all of them from the new name; `make fork` then
 regenerates the student notebooks, whose download page links to the repository.
 
-Run from the repository root: `python tools/fork.py owner/name [branch]`.
+Run from the repository root: `python -m tools.fork owner/name [branch]`.
 """
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ BRANCH = re.compile(r"[A-Za-z0-9._/-]+")
 def install_cell(url: str, branch: str) -> str:
     """The source of every chapter's first cell: on Colab only, pip-install labutils from `url`.
 
-    Colab's own PyTorch, torchvision, matplotlib and tqdm satisfy labutils' lower bounds, so pip
+    Colab's own PyTorch, torchvision, numpy and matplotlib satisfy labutils' lower bounds, so pip
     keeps them and installs only what is missing (tests/unit/test_packaging.py checks this).
     """
     return (
         "# On Google Colab only: install the course's library from its repository. Colab's own\n"
-        "# PyTorch, torchvision, matplotlib and tqdm are recent enough, so pip keeps them.\n"
+        "# PyTorch, torchvision, numpy and matplotlib are recent enough, so pip keeps them.\n"
         "import subprocess\n"
         "import sys\n"
         "\n"
@@ -119,7 +119,7 @@ def retarget(root: Path, slug: str, branch: str) -> None:
 
 def main(argv: list[str]) -> None:
     if len(argv) not in (1, 2):
-        raise SystemExit("usage: python tools/fork.py owner/name [branch]")
+        raise SystemExit("usage: python -m tools.fork owner/name [branch]")
     root = Path.cwd()
     if not (root / CONFIG).is_file():
         raise SystemExit(f"Run this from the repository root (where {CONFIG} is).")

@@ -20,10 +20,21 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
-from labutils.checkpoint import checkpoint_dir, read_checkpoint
-from labutils.paths import smoke_mode
+from labutils.checkpoint import read_checkpoint
 
 PACKAGES = ("torch", "torchvision", "jupyter-book", "matplotlib", "labutils")
+
+
+def smoke_mode() -> bool:
+    """Whether the chapters run in smoke mode: $LABUTILS_SMOKE=1, as their parameters cells read."""
+    return os.environ.get("LABUTILS_SMOKE", "0") == "1"
+
+
+def checkpoint_folder(smoke: bool) -> Path:
+    """Where the chapters keep this mode's checkpoints: their CHECKPOINTS parameter, which reads
+    $LABUTILS_CHECKPOINTS (the Makefile sets it) and defaults to book/checkpoints."""
+    root = Path(os.environ.get("LABUTILS_CHECKPOINTS") or Path(__file__).parents[1] / "checkpoints")
+    return root / ("smoke" if smoke else "full")
 
 
 def cpu_model() -> str:
@@ -115,7 +126,7 @@ def checkpoint_rows(folder: Path) -> list[tuple[str, str, str, str]]:
 def fill_training_times(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """Replace each placeholder with the table of this mode's checkpoints."""
     for placeholder in list(doctree.findall(training_times)):
-        rows = checkpoint_rows(checkpoint_dir(smoke_mode()))
+        rows = checkpoint_rows(checkpoint_folder(smoke_mode()))
         header = ("checkpoint", "models", "epochs", "training time")
         placeholder.replace_self(
             table_of(rows, [2, 4, 1, 1], header)

@@ -38,10 +38,12 @@ def meaningful(alt: str | None) -> bool:
 
 
 def colab_url(page: str) -> str:
-    """Where the page's Colab button must point, from the one repository in _config.yml."""
+    """Where the page's Colab button must point, from the one repository in _config.yml: the
+    page's Colab edition, under `path_to_book` (colab/book/NN-name.ipynb)."""
     repository = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
     github = repository["url"].removeprefix("https://github.com/")
-    return f"https://colab.research.google.com/github/{github}/blob/{repository['branch']}/{page}.ipynb"
+    path = f"{repository['branch']}/{repository['path_to_book']}/{page}.ipynb"
+    return f"https://colab.research.google.com/github/{github}/blob/{path}"
 
 
 @functools.cache
@@ -115,7 +117,7 @@ def test_internal_links_resolve(visits: dict[str, Visit], site: str, page: str):
 def test_colab_button_opens_this_chapter(visits: dict[str, Visit], page: str):
     links = visits[page].facts["links"]
     colab = {link for link in links if link.startswith("https://colab.research.google.com")}
-    launch = {link for link in colab if "/blob/main/book/" in link}  # the page's launch button
+    launch = {link for link in colab if link.endswith(f"/{page}.ipynb")}  # its launch button
     assert launch == ({colab_url(page)} if is_notebook(page) else set())
 
 

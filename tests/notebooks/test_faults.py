@@ -12,11 +12,11 @@ import nbformat
 import pytest
 import yaml
 from papermill.exceptions import PapermillExecutionError
-
-from labutils.execution import NotebookTimeout, run_notebook
+from runner import NotebookTimeout, run_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+TRANSPORT_WARNING = "Kernel is running over TCP without encryption"
 FAILING_CELL = "def check():\n    raise ValueError('deliberate failure')\n\ncheck()"
 
 
@@ -48,8 +48,9 @@ def test_a_failing_cell_fails_the_notebook_test_with_its_traceback(tmp_path):
     assert "ValueError: deliberate failure" in message
 
 
-def test_a_failing_cell_fails_the_book_build_with_its_traceback(tmp_path):
-    """A one-page book executed with the course's own `execute` settings (raise_on_error)."""
+def test_a_failing_cell_fails_the_book_build_with_its_traceback(tmp_path, book_env):
+    """A one-page book executed with the course's own `execute` settings (raise_on_error) and
+    kernelspec: the log holds the cell's traceback, and no kernel transport warning."""
     execute = yaml.safe_load((ROOT / "_config.yml").read_text())["execute"]
     assert execute["raise_on_error"] is True
     config = {"title": "Scratch", "only_build_toc_files": True, "execute": execute}
@@ -61,12 +62,24 @@ def test_a_failing_cell_fails_the_book_build_with_its_traceback(tmp_path):
         capture_output=True,
         text=True,
         timeout=300,
+        env=book_env,
     )
     output = without_colour(build.stdout + build.stderr)
     assert build.returncode != 0
     assert "There was an error in building your book" in output
     assert "raise ValueError('deliberate failure')" in output  # the cell's traceback
     assert "ValueError: deliberate failure" in output
+    assert TRANSPORT_WARNING not in output
+
+
+def test_the_kernel_runs_without_the_transport_warning(tmp_path, capfd):
+    """papermill's kernel writes its log to the test's stderr: encrypted, it has nothing to say."""
+    code = nbformat.v4.new_code_cell
+    notebook = write_notebook(tmp_path / "quiet.ipynb", code("print('hello')"))
+    run_notebook(notebook, tmp_path / "out.ipynb", timeout=60)
+    assert TRANSPORT_WARNING not in capfd.readouterr().err
+    outputs = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[0].outputs
+    assert outputs[0].text == "hello\n"
 
 
 def test_a_cell_past_the_time_limit_is_named(tmp_path):

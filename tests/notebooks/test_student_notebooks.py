@@ -10,9 +10,11 @@ from pathlib import Path
 import nbformat
 import papermill
 import pytest
+from runner import ENCRYPTED_KERNEL
 
 from labutils.checkers import CHECKERS
-from labutils.student import SOLUTION_TAG, stale_files, write_student_notebooks
+from tools.editions import stale_files, write_editions
+from tools.student_notebooks import SOLUTION_TAG
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTERS = sorted((ROOT / "book").glob("0*.ipynb"))
@@ -23,7 +25,7 @@ def is_solution(cell: nbformat.NotebookNode) -> bool:
     return SOLUTION_TAG in cell.metadata.get("tags", [])
 
 
-def test_committed_student_notebooks_are_up_to_date():
+def test_committed_student_notebooks_and_colab_editions_are_up_to_date():
     stale = [str(path.relative_to(ROOT)) for path in stale_files(ROOT)]
     assert stale == [], f"out of date, run `make student`: {stale}"
 
@@ -81,7 +83,6 @@ def test_the_chapters_define_every_function_a_checker_expects():
 def first_stub_error(notebook: Path, tmp_path: Path, monkeypatch) -> tuple[Exception, str]:
     """Execute a student notebook in smoke mode; return the error and the failing cell's id."""
     monkeypatch.setenv("LABUTILS_SMOKE", "1")
-    monkeypatch.setenv("LABUTILS_PROGRESS", "0")
     monkeypatch.setenv("LABUTILS_CHECKPOINTS", str(tmp_path / "checkpoints"))
     output = tmp_path / f"executed-{notebook.name}"
     with pytest.raises(papermill.PapermillExecutionError) as error:
@@ -92,6 +93,7 @@ def first_stub_error(notebook: Path, tmp_path: Path, monkeypatch) -> tuple[Excep
             kernel_name="python3",
             progress_bar=False,
             execution_timeout=300,
+            config=ENCRYPTED_KERNEL,  # no transport warning in the log
         )
     executed = nbformat.read(output, as_version=4)
     failed = [
@@ -112,7 +114,7 @@ def test_fixture_student_notebook_stops_at_its_first_stub(tmp_path, monkeypatch)
     (tmp_path / "book").mkdir()
     shutil.copy(FIXTURE, tmp_path / "book")
     shutil.copy(ROOT / "_config.yml", tmp_path)
-    write_student_notebooks(tmp_path)
+    write_editions(tmp_path)
     student = tmp_path / "student" / FIXTURE.name
     error, cell = first_stub_error(student, tmp_path, monkeypatch)
     assert error.ename == "NotImplementedError" and "Exercise 1.1: write my_square" in error.evalue

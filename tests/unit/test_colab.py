@@ -9,19 +9,21 @@ chapters and `labutils.data` look for.
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
 import types
+import urllib.error
 from pathlib import Path
 
 import nbformat
 import pytest
-import torch
 import torchvision
+import torchvision.datasets.utils
 import yaml
 
-from labutils import DataError, get_device, prepare_mnist
-from labutils.data import raw_dir
+from labutils import DataError, load_mnist, prepare_mnist
+from labutils.data import FILES, raw_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
@@ -69,7 +71,6 @@ def pip_calls(monkeypatch) -> list[tuple[list[str], dict]]:
 def test_launch_buttons_use_colab_and_the_branch_the_cell_installs():
     assert CONFIG["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
     assert CONFIG["repository"]["url"].startswith("https://github.com/")
-    assert CONFIG["repository"]["branch"] == "main"  # the Colab cell installs `@main`
 
 
 @pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda path: path.stem)
@@ -96,34 +97,57 @@ def test_colab_cell_does_nothing_elsewhere(notebook, off_colab, pip_calls):
     assert pip_calls == []
 
 
-def test_data_is_downloaded_by_torchvision_on_colab(tmp_path, monkeypatch, on_colab):
-    downloads = []
-    monkeypatch.setattr(torchvision.datasets, "MNIST", lambda **kwargs: downloads.append(kwargs))
+@pytest.fixture
+def downloads(monkeypatch) -> list[str]:
+    """Record torchvision's downloads; each "downloads" the decompressed file from the checkout's
+    data/MNIST/raw, as the real one puts it next to the archive."""
+    archives: list[str] = []
+
+    def download_and_extract_archive(url, download_root, filename, md5):
+        archives.append(url)
+        name = filename.removesuffix(".gz")
+        Path(download_root).mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / "data" / "MNIST" / "raw" / name, Path(download_root) / name)
+
+    monkeypatch.setattr(
+        torchvision.datasets.utils, "download_and_extract_archive", download_and_extract_archive
+    )
+    return archives
+
+
+def test_data_is_downloaded_by_torchvision_on_colab(tmp_path, on_colab, downloads):
     root = tmp_path / "data"  # no shipped .gz files and no MD5SUMS.raw, as on Colab
     assert prepare_mnist(root) == raw_dir(root)
-    assert downloads == [
-        {"root": str(root), "train": True, "download": True},
-        {"root": str(root), "train": False, "download": True},
+    mirror = torchvision.datasets.MNIST.mirrors[0]
+    assert sorted(downloads) == sorted(f"{mirror}{name}.gz" for name in FILES.values())
+    prepare_mnist(root)
+    assert len(downloads) == 4  # nothing downloaded twice
+
+
+def test_each_split_downloads_only_itself(tmp_path, on_colab, downloads):
+    images, labels = load_mnist("test", limit=10, root=tmp_path / "data")
+    assert images.shape == (10, 1, 28, 28) and labels.shape == (10,)
+    assert sorted(url.rsplit("/", 1)[1] for url in downloads) == [
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
     ]
 
 
-def test_missing_data_folder_is_an_error_off_colab(tmp_path, monkeypatch, off_colab):
-    downloads = []
-    monkeypatch.setattr(torchvision.datasets, "MNIST", lambda **kwargs: downloads.append(kwargs))
+def test_a_failed_download_says_what_to_check(tmp_path, monkeypatch, on_colab):
+    def offline(url, **kwargs):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(torchvision.datasets.utils, "download_and_extract_archive", offline)
+    with pytest.raises(DataError) as error:
+        load_mnist("test", root=tmp_path / "data")
+    message = str(error.value)
+    assert "Could not download MNIST's t10k-images-idx3-ubyte.gz" in message
+    assert "Temporary failure in name resolution" in message  # what each mirror said
+    assert "Check that this machine is online" in message
+    assert str(raw_dir(tmp_path / "data")) in message  # where to put the files instead
+
+
+def test_missing_data_folder_is_an_error_off_colab(tmp_path, off_colab, downloads):
     with pytest.raises(DataError, match="No MNIST data folder"):
         prepare_mnist(tmp_path / "data")
     assert downloads == []
-
-
-def test_cuda_is_chosen_when_available(monkeypatch):
-    monkeypatch.delenv("LABUTILS_DEVICE", raising=False)
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert get_device() == torch.device("cuda")
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert get_device() == torch.device("cpu")
-
-
-def test_environment_overrides_an_available_gpu(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setenv("LABUTILS_DEVICE", "cpu")
-    assert get_device() == torch.device("cpu")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.serialization
 import torchvision
 
 from labutils import DataError, load_mnist, minibatches, prepare_mnist
@@ -108,3 +109,33 @@ def test_minibatches_keep_tensors_aligned():
     images, labels = torch.arange(8).float(), torch.arange(8)
     for x, y in minibatches(images, labels, batch_size=3, generator=torch.Generator()):
         assert torch.equal(x.long(), y)
+
+
+def test_a_missing_file_is_named_with_how_to_restore_it(tmp_path):
+    root = copy_of_data(tmp_path)
+    (root / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte.gz is missing. Restore it with"):
+        prepare_mnist(root)
+
+
+def test_a_truncated_decompressed_file_is_rebuilt_from_the_shipped_one(tmp_path, mnist_test):
+    root = copy_of_data(tmp_path)
+    raw = prepare_mnist(root) / "t10k-images-idx3-ubyte"
+    raw.write_bytes(raw.read_bytes()[:100_000])  # a copy cut short, e.g. by a full disk
+    images, _ = load_mnist("test", root=root)
+    assert torch.equal(images, mnist_test[0])
+
+
+def test_a_truncated_decompressed_file_with_a_corrupt_source_names_both_md5s(tmp_path):
+    root = copy_of_data(tmp_path)
+    name = "t10k-labels-idx1-ubyte"
+    raw = prepare_mnist(root) / name
+    raw.write_bytes(raw.read_bytes()[:5000])
+    payload = bytearray(gzip.decompress((root / f"{name}.gz").read_bytes()))
+    payload[9] ^= 1
+    (root / f"{name}.gz").write_bytes(gzip.compress(bytes(payload)))
+    with pytest.raises(DataError) as error:
+        load_mnist("test", root=root)
+    assert f"{name}.gz decompresses to data with MD5" in str(error.value)
+    assert "expected 27ae3e4e09519cfbb04c329615203637" in str(error.value)
+    assert f"git checkout -- data/{name}.gz" in str(error.value)

@@ -6,10 +6,16 @@ import math
 
 import pytest
 import torch
+import torch.serialization
 from torch.distributions import Normal
 from torch.distributions import kl_divergence as torch_kl
 
-from labutils import discriminator_loss, generator_loss, kl_divergence, vae_loss
+from labutils import (
+    discriminator_loss,
+    generator_loss,
+    kl_divergence,
+    vae_loss,
+)
 
 
 def test_kl_matches_torch_distributions():
@@ -71,3 +77,28 @@ def test_generator_loss_is_non_saturating():
     generator_loss(confident_reject).backward()
     assert abs(confident_reject.grad.item()) > 0.99  # the saturating log(1 - D) gives ~3e-4
     assert math.isfinite(confident_reject.grad.item())
+
+
+def test_a_loss_rejects_flat_images_and_says_the_expected_shape():
+    flat = torch.rand(5, 784)
+    mu = logvar = torch.zeros(5, 2)
+    with pytest.raises(
+        ValueError, match=r"reconstruction_bce \(images\) expects images of shape \(N, 1, 28, 28\)"
+    ):
+        vae_loss(flat, flat, mu, logvar)
+
+
+def test_a_loss_rejects_uint8_images_with_the_fix():
+    pixels = torch.zeros(2, 1, 28, 28, dtype=torch.uint8)
+    with pytest.raises(TypeError, match=r"got dtype torch.uint8. .*images.float\(\) / 255"):
+        vae_loss(torch.zeros(2, 1, 28, 28), pixels, torch.zeros(2, 2), torch.zeros(2, 2))
+
+
+def test_a_loss_rejects_logits_that_do_not_match_the_images():
+    with pytest.raises(ValueError, match=r"logits \(2, 1, 28, 28\) must have the images' shape"):
+        vae_loss(
+            torch.zeros(2, 1, 28, 28),
+            torch.rand(3, 1, 28, 28),
+            torch.zeros(3, 2),
+            torch.zeros(3, 2),
+        )

@@ -1,5 +1,5 @@
 """The metrics: Fréchet distance against closed forms, FID and class coverage on real MNIST with the
-shipped classifier, sampling an autoencoder's latent space, and the classifier's re-creation."""
+shipped classifier, precision and recall on sets with known answers, intervals, reconstruction."""
 
 from __future__ import annotations
 
@@ -8,24 +8,24 @@ import math
 import pytest
 import torch
 
-from labutils import VAE, Autoencoder, Generator, evaluate_ae, load_mnist, metrics
+from labutils import VAE, Autoencoder, load_mnist
+from labutils.classifier import load_classifier
 from labutils.metrics import (
     Gaussian,
+    Interval,
     class_coverage,
-    classifier_accuracy,
-    code_gaussian,
     coverage_from_probabilities,
     feature_gaussian,
     fid,
     fit_gaussian,
     frechet_distance,
-    load_classifier,
+    interval,
+    manifold,
+    precision_recall,
     reconstruction_mse,
-    sample_autoencoder,
-    sample_dcgan,
-    sample_gaussian,
     score_samples,
     sqrtm_psd,
+    squared_distances,
 )
 
 
@@ -43,7 +43,7 @@ def random_covariance(dim: int, seed: int) -> torch.Tensor:
 
 @pytest.fixture(scope="module")
 def classifier():
-    """The shipped classifier, data/mnist_classifier.pt (trained there if it is missing)."""
+    """The classifier shipped in the package."""
     return load_classifier("cpu")
 
 
@@ -125,10 +125,6 @@ def test_fit_gaussian_is_the_sample_mean_and_covariance():
 # The shipped classifier, FID and coverage on real images
 
 
-def test_shipped_classifier_reaches_99_percent(classifier, mnist_test):
-    assert classifier_accuracy(classifier, *mnist_test) >= 0.99
-
-
 def test_fid_of_identical_sets_is_zero(classifier, mnist_test):
     images = mnist_test[0][:1000]
     assert fid(classifier, images, images) == pytest.approx(0, abs=1e-6)
@@ -203,64 +199,7 @@ def test_score_samples_agrees_with_fid_and_coverage(classifier, mnist_test, trai
     assert coverage.confidence == pytest.approx(separate.confidence)
 
 
-# Sampling an autoencoder's latent space, and a DCGAN
-
-
-def test_sample_gaussian_reproduces_mean_and_covariance():
-    target = Gaussian(torch.tensor([1.0, -2.0, 0.5]).double(), random_covariance(3, seed=10))
-    points = sample_gaussian(target, 200_000, torch.Generator().manual_seed(11))  # (200000, 3)
-    assert torch.allclose(points.mean(dim=0), target.mean, atol=0.02)
-    assert torch.allclose(torch.cov(points.T), target.covariance, atol=0.02)
-
-
-def test_code_gaussian_fits_the_encoders_codes(mnist_test):
-    torch.manual_seed(0)
-    model = Autoencoder(4, hidden=(32,))
-    images = mnist_test[0][:3000]
-    fitted = code_gaussian(model, images, batch_size=700)  # batches must not change the result
-    with torch.no_grad():
-        codes = model.encode(images).double()  # (3000, 4)
-    assert torch.allclose(fitted.mean, codes.mean(dim=0), atol=1e-6)
-    assert torch.allclose(fitted.covariance, torch.cov(codes.T), atol=1e-6)
-
-
-@pytest.mark.parametrize("use_fit", [True, False])
-def test_sample_autoencoder_decodes_codes_from_the_chosen_gaussian(use_fit, monkeypatch):
-    model = Autoencoder(3, hidden=(16,))
-    fitted = Gaussian(torch.tensor([5.0, -5.0, 0.0]).double(), torch.diag(torch.tensor([4.0] * 3)))
-    decoded = []
-
-    def record(codes: torch.Tensor) -> torch.Tensor:
-        decoded.append(codes)
-        return torch.zeros(codes.shape[0], 1, 28, 28)
-
-    monkeypatch.setattr(model, "decode", record)
-    images = sample_autoencoder(model, 4000, fitted if use_fit else None)
-    codes = torch.cat(decoded)  # (4000, 3)
-    assert images.shape == (4000, 1, 28, 28)
-    expected = fitted if use_fit else Gaussian(torch.zeros(3), torch.eye(3))
-    assert torch.allclose(codes.mean(dim=0), expected.mean.float(), atol=0.15)
-    assert torch.allclose(codes.std(dim=0) ** 2, expected.covariance.diag().float(), rtol=0.1)
-
-
-def test_sample_dcgan_maps_images_to_the_data_range():
-    torch.manual_seed(0)
-    model = Generator(nz=8, width=4)
-    images = sample_dcgan(model, 2500, torch.Generator().manual_seed(12))
-    noise = torch.randn(2500, 8, generator=torch.Generator().manual_seed(12))  # (2500, 8)
-    with torch.no_grad():
-        expected = model.eval()(noise) * 0.5 + 0.5  # (2500, 1, 28, 28), [-1, 1] -> [0, 1]
-    assert images.shape == (2500, 1, 28, 28)
-    assert torch.allclose(images, expected, atol=1e-6)
-
-
-def test_reconstruction_error_of_an_autoencoder_is_its_test_loss(mnist_test):
-    torch.manual_seed(0)
-    model = Autoencoder(5, hidden=(32,))
-    images = mnist_test[0][:1500]
-    assert reconstruction_mse(model, images, batch_size=400) == pytest.approx(
-        evaluate_ae(model, images)["loss"], rel=1e-5
-    )
+# Reconstruction
 
 
 def test_a_vae_reconstructs_from_its_mean_code(mnist_test):
@@ -275,20 +214,107 @@ def test_a_vae_reconstructs_from_its_mean_code(mnist_test):
     assert reconstruction_mse(model, images) == first  # no sampling: the same every time
 
 
-# Re-creating the classifier when its file is missing
+def test_an_autoencoders_reconstruction_error_is_the_mean_squared_pixel_error(mnist_test):
+    torch.manual_seed(0)
+    model = Autoencoder(5, hidden=(32,))
+    images = mnist_test[0][:1500]
+    with torch.no_grad():
+        expected = float(((model(images).double() - images.double()) ** 2).mean())
+    assert reconstruction_mse(model, images, batch_size=400) == pytest.approx(expected, rel=1e-6)
 
 
-def test_missing_classifier_is_trained_and_saved(tmp_path, monkeypatch):
-    real_load = metrics.load_mnist
+# Precision and recall: k-nearest-neighbour manifolds
 
-    def small_mnist(split, device="cpu", limit=None):
-        return real_load(split, device, limit=256)  # keeps the test fast
 
-    monkeypatch.setattr(metrics, "load_mnist", small_mnist)
-    path = tmp_path / "classifier.pt"
-    trained = load_classifier("cpu", path, epochs=1)
-    assert path.exists()
-    reloaded = load_classifier("cpu", path)
-    for a, b in zip(trained.state_dict().values(), reloaded.state_dict().values(), strict=True):
-        assert torch.equal(a, b)
-    assert not reloaded.training
+def cloud(count: int, centre: float, seed: int, dim: int = 5) -> torch.Tensor:
+    """`count` points (count, dim) from N(centre, I)."""
+    return torch.randn(count, dim, generator=torch.Generator().manual_seed(seed)) + centre
+
+
+def test_squared_distances_match_torch_cdist():
+    a, b = cloud(30, 0.0, seed=20), cloud(40, 1.0, seed=21)
+    expected = torch.cdist(a.double(), b.double()).pow(2)
+    assert torch.allclose(squared_distances(a, b), expected, atol=1e-10)
+    assert squared_distances(a, a).diagonal().abs().max() < 1e-12
+
+
+def test_radii_are_the_distance_to_the_kth_nearest_other_point_whatever_the_chunk():
+    points = cloud(50, 0.0, seed=22)
+    distances = torch.cdist(points.double(), points.double())  # (50, 50), 0 on the diagonal
+    expected = distances.sort(dim=1).values[:, 3]  # column 0 is the point itself
+    for chunk in (7, 50, 1000):
+        assert torch.allclose(manifold(points, k=3, chunk=chunk).radii, expected, atol=1e-10)
+
+
+def test_precision_and_recall_are_ball_memberships_whatever_the_chunk():
+    real, generated = manifold(cloud(60, 0.0, seed=23), k=2), manifold(cloud(80, 1.0, 24), k=2)
+    distances = torch.cdist(generated.points, real.points)  # (80, 60)
+    precision = (distances <= real.radii[None, :]).any(dim=1).double().mean()
+    recall = (distances <= generated.radii[:, None]).any(dim=0).double().mean()
+    for chunk in (9, 1000):
+        result = precision_recall(real, generated, chunk=chunk)
+        assert result == pytest.approx((float(precision), float(recall)), abs=1e-12)
+    assert 0 < precision < 1 and 0 < recall < 1  # the case tests both answers
+
+
+def test_identical_sets_have_precision_and_recall_1():
+    points = cloud(300, 0.0, seed=25)
+    assert precision_recall(manifold(points), manifold(points.clone())) == (1.0, 1.0)
+
+
+def test_a_subset_has_precision_1_and_recall_below_1():
+    real = cloud(400, 0.0, seed=26)
+    subset = real[:100]
+    result = precision_recall(manifold(real), manifold(subset))
+    assert result.precision == 1.0  # every generated point is a real one
+    assert 0.25 <= result.recall < 1.0  # its own 100 points, and not all of the other 300
+
+
+def test_disjoint_clusters_have_precision_and_recall_0():
+    result = precision_recall(manifold(cloud(200, 0.0, seed=27)), manifold(cloud(200, 50.0, 28)))
+    assert result == (0.0, 0.0)
+
+
+def test_a_collapsed_generator_is_precise_but_has_no_recall():
+    """Ten real points repeated: every sample is real (precision 1), the balls have radius 0."""
+    real = cloud(500, 0.0, seed=29)
+    repeated = real[:10].repeat(20, 1)  # (200, 5)
+    result = precision_recall(manifold(real), manifold(repeated))
+    assert result.precision == 1.0
+    assert result.recall == pytest.approx(10 / 500)  # only the ten points themselves
+
+
+def test_a_manifold_needs_more_points_than_k():
+    with pytest.raises(ValueError, match="needs more than 3 points, got 3"):
+        manifold(cloud(3, 0.0, seed=30), k=3)
+
+
+# Intervals from disjoint parts
+
+
+def test_intervals_of_a_mean_cover_the_truth_about_95_percent_of_the_time():
+    covered, widths = 0, []
+    for seed in range(200):
+        data = cloud(1000, 0.0, seed=100 + seed, dim=1)  # N(0, 1): the true mean is 0
+        parts = [float(part.mean()) for part in data.chunk(10)]  # 10 disjoint parts of 100
+        result = interval(float(data.mean()), parts)
+        covered += result.low <= 0 <= result.high
+        widths.append(result.high - result.low)
+    assert 170 <= covered <= 200  # nominal 95% of 200 = 190; t with 9 degrees of freedom: ~92%
+    assert sum(widths) / len(widths) == pytest.approx(4 / math.sqrt(1000), rel=0.15)
+
+
+def test_an_interval_is_centred_on_the_whole_set_value():
+    result = interval(5.0, [4.0, 6.0, 5.0, 5.0])
+    assert result.value == 5.0 and result.value - result.low == result.high - result.value
+
+
+def test_overlapping_intervals():
+    a, b, c = Interval(1.0, 0.5, 1.5), Interval(2.0, 1.4, 2.6), Interval(3.0, 2.5, 3.5)
+    assert a.overlaps(b) and b.overlaps(a) and b.overlaps(c)
+    assert not a.overlaps(c) and not c.overlaps(a)
+
+
+def test_an_interval_needs_two_parts():
+    with pytest.raises(ValueError, match="at least 2 parts"):
+        interval(1.0, [1.0])

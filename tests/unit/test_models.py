@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.serialization
 from torch.nn.utils import parameters_to_vector
 
-from labutils import VAE, Autoencoder, Discriminator, Generator, reparameterize
-from labutils.models import channels_last
+from labutils import (
+    VAE,
+    Autoencoder,
+    Discriminator,
+    Generator,
+    reparameterize,
+)
+from labutils.recipes import channels_last
 
 
 def test_autoencoder_shapes():
@@ -118,3 +125,16 @@ def test_width_must_be_positive_int():
 def test_hidden_must_not_be_empty():
     with pytest.raises(ValueError, match="at least one hidden layer"):
         Autoencoder(2, hidden=())
+
+
+@pytest.mark.parametrize(
+    "build, name",
+    [
+        (lambda: Autoencoder(latent_dim=-2), "latent_dim"),
+        (lambda: Generator(width=1.5), "width"),
+        (lambda: Generator(nz=0), "nz"),
+    ],
+)
+def test_model_settings_must_be_positive_integers(build, name):
+    with pytest.raises(ValueError, match=f"{name} must be a positive integer"):
+        build()

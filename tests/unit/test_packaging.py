@@ -20,9 +20,9 @@ import pytest
 import tomllib
 from packaging.requirements import Requirement
 
+from tools import fork
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tools"))
-import fork  # noqa: E402  (tools/ is not a package)
 
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
@@ -69,7 +69,6 @@ def colab_like(torch: str, torchvision: str) -> dict[str, tuple[str, list[str]]]
         "numpy": ("2.0.2", []),
         "pillow": ("11.3.0", []),
         "matplotlib": ("3.10.0", ["numpy>=1.23"]),
-        "tqdm": ("4.67.1", []),
     }
 
 

@@ -1,4 +1,5 @@
-"""The student-notebook generator, on a fixture chapter with two code exercises and a question."""
+"""The student-notebook generator (tools/), on a fixture chapter with two code exercises and a
+question."""
 
 from __future__ import annotations
 
@@ -11,13 +12,9 @@ import nbformat
 import pytest
 import yaml
 
-from labutils.student import (
-    StudentError,
-    exercise_of,
-    stale_files,
-    task_of,
-    write_student_notebooks,
-)
+from tools.colab_editions import ColabError
+from tools.editions import stale_files, write_editions
+from tools.student_notebooks import StudentError, exercise_of, task_of
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "notebooks" / "fixtures" / "01-exercises.ipynb"
@@ -44,7 +41,7 @@ def course(tmp_path: Path) -> Path:
 
 
 def generated(course: Path) -> nbformat.NotebookNode:
-    write_student_notebooks(course)
+    write_editions(course)
     return nbformat.read(course / "student" / NAME, as_version=4)
 
 
@@ -100,43 +97,48 @@ def test_stubs_are_formatted_as_ruff_formats_them(course):
 
 
 def test_generation_is_deterministic_and_idempotent(course, tmp_path_factory):
-    first = write_student_notebooks(course)
-    assert {p.name for p in first} == {NAME, "student-notebooks.md"}
+    first = write_editions(course)
+    assert {p.relative_to(course).as_posix() for p in first} == {
+        f"student/{NAME}",
+        f"colab/book/{NAME}",
+        f"colab/student/{NAME}",
+        "book/student-notebooks.md",
+    }
     written = (course / "student" / NAME).read_bytes()
-    assert write_student_notebooks(course) == []  # a second run changes nothing
+    assert write_editions(course) == []  # a second run changes nothing
     assert (course / "student" / NAME).read_bytes() == written
     elsewhere = tmp_path_factory.mktemp("again")
     shutil.copytree(course / "book", elsewhere / "book")
     shutil.copy(course / "_config.yml", elsewhere)
-    write_student_notebooks(elsewhere)
+    write_editions(elsewhere)
     assert (elsewhere / "student" / NAME).read_bytes() == written
 
 
 def test_stale_and_orphaned_notebooks_are_found_and_fixed(course):
-    write_student_notebooks(course)
+    write_editions(course)
     assert stale_files(course) == []
     chapter = nbformat.read(course / "book" / NAME, as_version=4)
     chapter.cells[3].source = "base = 4"
     nbformat.write(chapter, course / "book" / NAME)
     orphan = course / "student" / "09-removed.ipynb"
     orphan.write_text("{}")
-    assert stale_files(course) == [course / "student" / NAME, orphan]
-    write_student_notebooks(course)
+    colab = [course / "colab" / edition / NAME for edition in ("book", "student")]
+    assert stale_files(course) == [course / "student" / NAME, colab[0], colab[1], orphan]
+    write_editions(course)
     assert stale_files(course) == [] and not orphan.exists()
 
 
 def test_download_page_links_each_notebook(course):
     config = yaml.safe_load((course / "_config.yml").read_text())
-    config["repository"] = {
-        "url": "https://github.com/example-org/example-course",
-        "branch": "spring",
-    }
+    fork = {"url": "https://github.com/example-org/example-course", "branch": "spring"}
+    config["repository"].update(fork)
     (course / "_config.yml").write_text(yaml.safe_dump(config))  # a fork's repository
-    write_student_notebooks(course)
+    write_editions(course)
     page = (course / "book" / "student-notebooks.md").read_text()
     assert f"{{download}}`{NAME} <../student/{NAME}>`" in page
     colab = "https://colab.research.google.com/github/example-org/example-course"
-    assert f"({colab}/blob/spring/student/{NAME})" in page
+    assert f"[open chapter 1]({colab}/blob/spring/colab/book/{NAME})" in page
+    assert f"[open student chapter 1]({colab}/blob/spring/colab/student/{NAME})" in page
     assert "| 1. A fixture chapter |" in page
 
 
@@ -145,7 +147,7 @@ def test_solution_without_an_exercise_is_an_error(course):
     chapter.cells[3].metadata["tags"] = ["solution"]  # before any exercise admonition
     nbformat.write(chapter, course / "book" / NAME)
     with pytest.raises(StudentError, match="cell 3 is tagged 'solution'"):
-        write_student_notebooks(course)
+        write_editions(course)
 
 
 def test_exercise_and_task_are_read_from_the_cells():
@@ -158,3 +160,13 @@ def test_exercise_and_task_are_read_from_the_cells():
     assert task_of(hinted) == "add_noise(images, std, generator=None)"  # no type hints
     assert task_of("%time x = 1\ndef f(x):\n    pass") == "f(...)"  # not plain Python
     assert task_of("model = train()") is None
+
+
+def test_a_listing_of_a_missing_object_names_the_chapter(course):
+    chapter = nbformat.read(course / "book" / NAME, as_version=4)
+    chapter.cells[1].source += "\n\n```{literalinclude} ../labutils/models.py\n:pyobject: Nope\n```"
+    nbformat.write(chapter, course / "book" / NAME)
+    (course / "labutils").mkdir()
+    shutil.copy(ROOT / "labutils" / "models.py", course / "labutils")
+    with pytest.raises(ColabError, match=rf"book/{NAME}: .*models.py has no Nope"):
+        write_editions(course)

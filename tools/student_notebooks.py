@@ -7,35 +7,23 @@ outputs stripped, with every solution cell replaced by a visible stub that raise
 `NotImplementedError("Exercise N.k: write name(args) -- see the text above.")`, so that running
 the notebook stops at the first exercise left to do.
 
-    python -m labutils.student          # (or `make student`) write student/*.ipynb and the
-                                        # download page book/student-notebooks.md
-    python -m labutils.student --check  # exit 1 if a written file is not what the chapters give
-
-The output depends only on the chapters and `_config.yml`: running it twice gives the same bytes.
+`tools.editions` writes them (with the Colab editions) into `student/`: `make student`.
 """
 
 from __future__ import annotations
 
-import argparse
 import ast
 import copy
 import json
 import re
-import sys
-from pathlib import Path
 
 import nbformat
-import yaml
-
-from .paths import repository_root
 
 SOLUTION_TAG = "solution"
 REMOVED_TAGS = {SOLUTION_TAG, "hide-input"}  # the stub is for the learner to see and fill in
 EXERCISE = re.compile(r"Exercise\s+(\d+(?:\.\d+)*)\s*:?[ \t]*(.*)")
 DEFINITION = re.compile(r"^def\s+(\w+)", re.MULTILINE)
 NOTE_ID = "student-version-note"
-PAGE = "book/student-notebooks.md"
-COLAB = "https://colab.research.google.com/github"
 LINE_LENGTH = 100  # ruff's, from pyproject.toml
 
 
@@ -160,107 +148,3 @@ def chapter_title(notebook: nbformat.NotebookNode, fallback: str) -> str:
                 if line.startswith("# "):
                     return line[2:].strip()
     return fallback
-
-
-def repository_slug(root: Path) -> tuple[str, str]:
-    """`owner/name` and branch of the repository named in `_config.yml`."""
-    repository = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))["repository"]
-    slug = repository["url"].removeprefix("https://github.com/").strip("/")
-    return slug, repository.get("branch", "main")
-
-
-def download_page(titles: dict[str, str], root: Path) -> str:
-    """The book page that offers each student notebook for download and opens it in Colab."""
-    slug, branch = repository_slug(root)
-    rows = [
-        f"| {title} | {{download}}`{name} <../student/{name}>` "
-        f"| [Open in Colab]({COLAB}/{slug}/blob/{branch}/student/{name}) |"
-        for name, title in titles.items()
-    ]
-    return "\n".join(
-        [
-            "# Student notebooks",
-            "",
-            "Each chapter also comes as a *student notebook*: the same notebook, with the "
-            "solution of every exercise replaced by a cell that raises `NotImplementedError`. "
-            "Write your solution there, then run the checker cell below it: it tells you whether "
-            "your code behaves like the reference, and if not, which mistake it looks like. "
-            "Where an exercise trains a model, `check_on_track` compares your loss curve with "
-            "the reference run's after the first epoch.",
-            "",
-            "Open a notebook in Colab, or download it and run it in Jupyter from a checkout of "
-            "the repository (where `labutils` and the MNIST files are).",
-            "",
-            "| Chapter | Download | Colab |",
-            "|---|---|---|",
-            *rows,
-            "",
-            "The student notebooks are generated from the chapters by `make student`; a test "
-            "checks that the committed ones are up to date.",
-            "",
-        ]
-    )
-
-
-def generated_files(root: Path) -> dict[Path, str]:
-    """Every file the generator writes, path -> text, from the chapters `book/0*.ipynb`."""
-    files, titles = {}, {}
-    for path in sorted((root / "book").glob("0*.ipynb")):
-        chapter = nbformat.read(path, as_version=4)
-        notebook = student_notebook(chapter, path.name)
-        files[root / "student" / path.name] = nbformat.writes(notebook) + "\n"
-        titles[path.name] = chapter_title(chapter, path.stem)
-    files[root / PAGE] = download_page(titles, root)
-    return files
-
-
-def orphans(root: Path, expected: dict[Path, str]) -> list[Path]:
-    """Student notebooks whose chapter is gone."""
-    return sorted(set((root / "student").glob("*.ipynb")) - set(expected))
-
-
-def differs(path: Path, text: str) -> bool:
-    """Whether `path` is missing or holds something other than `text`."""
-    return not path.exists() or path.read_text(encoding="utf-8") != text
-
-
-def stale_files(root: Path) -> list[Path]:
-    """Generated files that are missing or out of date, and orphaned student notebooks."""
-    expected = generated_files(root)
-    return [p for p, text in expected.items() if differs(p, text)] + orphans(root, expected)
-
-
-def write_student_notebooks(root: Path) -> list[Path]:
-    """Write the student notebooks and the download page, and remove orphaned student
-    notebooks. Returns the paths that changed (none on a second run)."""
-    expected = generated_files(root)
-    changed = [path for path, text in expected.items() if differs(path, text)]
-    for path in changed:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(expected[path], encoding="utf-8")
-    for path in orphans(root, expected):
-        path.unlink()
-        changed.append(path)
-    return changed
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command line: write the files, or with --check report stale ones (exit status 1)."""
-    parser = argparse.ArgumentParser(description="Generate the student notebooks.")
-    parser.add_argument("--check", action="store_true", help="only report stale files")
-    args = parser.parse_args(argv)
-    root = repository_root()
-    if root is None:
-        raise SystemExit("Run this from a checkout of the repository (it reads book/).")
-    if args.check:
-        stale = stale_files(root)
-        for path in stale:
-            print(f"stale: {path.relative_to(root)} (run `make student`)")
-        return 1 if stale else 0
-    for path in write_student_notebooks(root):
-        print(f"wrote {path.relative_to(root)}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

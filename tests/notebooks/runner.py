@@ -3,7 +3,12 @@
 papermill already reports a failing cell with its traceback (`PapermillExecutionError`). A cell
 that runs past the time limit only raises nbclient's `CellTimeoutError`, which previews the
 cell's source but not where it is; `run_notebook` turns that into a `NotebookTimeout` that names
-the cell's position too. The notebook tests run chapters through it.
+the cell's position too. The notebook tests run chapters through it (`from runner import ...`:
+pytest puts this folder on sys.path for the test modules in it).
+
+The kernel manager provisions CurveZMQ keys for the kernel (`transport_encryption="auto"`, for
+kernelspecs that declare support, as ipykernel's does), so that the kernel's connection is
+encrypted and it does not warn "Kernel is running over TCP without encryption" on every run.
 """
 
 from __future__ import annotations
@@ -13,6 +18,9 @@ from pathlib import Path
 import nbformat
 import papermill
 from nbclient.exceptions import CellTimeoutError
+from traitlets.config import Config
+
+ENCRYPTED_KERNEL = Config({"KernelManager": {"transport_encryption": "auto"}})
 
 
 class NotebookTimeout(RuntimeError):
@@ -41,6 +49,7 @@ def run_notebook(
             kernel_name="python3",
             progress_bar=False,
             execution_timeout=timeout,
+            config=ENCRYPTED_KERNEL,
         )
     except CellTimeoutError as error:
         number, count, source = timed_out_cell(Path(output))

@@ -1,0 +1,240 @@
+"""Checkers of chapter 1 (autoencoders): the training step, the noise of a denoising
+autoencoder, and a Gaussian fitted to the codes."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import cache
+
+import torch
+import torch.nn.functional as F
+
+from ..models import Autoencoder
+from .core import Hint, close, compare, describe, exercise, fixed_generator, require_tensor
+from .updates import StepOutcome, compare_update, run_step, sgd_update, update_mistakes
+
+
+@exercise("1.1", "my_ae_step")
+def check_ae_step(my_ae_step: Callable) -> None:
+    """Exercise 1.1: `my_ae_step(model, optimizer, images) -> {"loss": loss.detach()}`, one
+    update on the MSE per pixel; compared with the reference update and its usual mistakes."""
+    model = Autoencoder(latent_dim=3, hidden=(8,))
+    images = torch.rand(5, 1, 28, 28, generator=fixed_generator())  # (5, 1, 28, 28)
+
+    def mse(m: torch.nn.Module) -> torch.Tensor:
+        return F.mse_loss(m(images), images)
+
+    def updated(loss: Callable[[torch.Tensor], torch.Tensor], **how: bool) -> torch.Tensor:
+        return sgd_update(model, lambda m: loss(m(images)), **how)[0]
+
+    expected, expected_loss = sgd_update(model, mse)
+    outcome = run_step(my_ae_step, model, images.clone())
+    per_image = "MSE summed over the pixels: the loss is the mean over pixels and images."
+    accumulated = sgd_update(model, mse, clear=False)[0]
+    compare_update(
+        outcome.change,
+        expected,
+        [
+            *update_mistakes("optimizer", model, outcome, expected, accumulated, mse),
+            (
+                "the update is about 3,920 times too large: the loss is the squared error "
+                "summed over pixels and images; the exercise asks for its mean per pixel.",
+                updated(lambda out: F.mse_loss(out, images, reduction="sum")),
+            ),
+            (per_image, updated(lambda out: (out - images).pow(2).flatten(1).sum(1).mean())),
+            (
+                "this is the binary cross-entropy; the exercise asks for the mean squared error.",
+                updated(lambda out: F.binary_cross_entropy(out, images)),
+            ),
+            (
+                "this is the mean absolute error (L1); the exercise asks for the mean squared "
+                "error.",
+                updated(lambda out: F.l1_loss(out, images)),
+            ),
+        ],
+    )
+    require_metrics(outcome, expected_loss)
+
+
+def require_metrics(outcome: StepOutcome, expected: float) -> None:
+    """A step for `fit` returns its metrics: {"loss": the loss before the update, detached}."""
+    returned = outcome.returned
+    metrics = 'return {"loss": loss.detach()}, as ae_step does'
+    if not isinstance(returned, dict):
+        raise Hint(
+            f"returns {describe(returned)}: fit needs the step's metrics as a dict of detached "
+            f"scalar tensors, so {metrics}."
+        )
+    if "loss" not in returned:
+        raise Hint(
+            f"the returned dict has the keys {sorted(map(str, returned))}: name the loss "
+            f"'loss' (fit records it as train_loss), i.e. {metrics}."
+        )
+    loss = returned["loss"]
+    if not isinstance(loss, torch.Tensor) or loss.numel() != 1 or loss.dim() != 0:
+        raise Hint(
+            f'returned["loss"] is {describe(loss)}: fit stacks the metrics as scalar tensors, '
+            f"so {metrics} (not .item(), which also waits for the GPU at every step)."
+        )
+    if loss.requires_grad:
+        raise Hint(
+            'returned["loss"] still carries its computation graph: return loss.detach(), so '
+            "that the graph of each step is freed."
+        )
+    if not math.isclose(float(loss), expected, rel_tol=1e-4):
+        raise Hint(
+            f"returns the loss {float(loss):.6g}, but the loss of this batch before the update "
+            f"is {expected:.6g}: return the loss you called backward() on."
+        )
+
+
+@exercise("1.2", "add_noise")
+def check_add_noise(add_noise: Callable) -> None:
+    """Exercise 1.2: `add_noise(images, std, generator=None)`: Gaussian noise, clipped to [0, 1].
+    Checks shape, dtype, purity, clipping, the noise's statistics, its independence across images
+    and pixels, and the use of `generator`."""
+    edges = (torch.arange(64 * 784) % 2).float().view(64, 1, 28, 28)  # half 0s, half 1s
+    original = edges.clone()
+    noisy = require_tensor(
+        add_noise(edges, 0.3), (64, 1, 28, 28), "The noisy images", dtype=torch.float32
+    )
+    if not torch.equal(edges, original):
+        raise Hint(
+            "the input images were changed: add the noise out of place (noisy = images + ...), "
+            "not with += or an in-place method such as add_() or clamp_()."
+        )
+    if noisy.min() < 0 or noisy.max() > 1:
+        raise Hint(
+            f"values range from {noisy.min().item():.3g} to {noisy.max().item():.3g}: clip the "
+            "noisy images to [0, 1], the range of pixel intensities."
+        )
+    at_bounds = ((noisy == 0) | (noisy == 1)).float().mean().item()
+    if at_bounds < 0.3:  # about half of the pixels are pushed beyond a bound, and clipped there
+        raise Hint(
+            "values stay in [0, 1] but few reach 0 or 1 exactly: clip (clamp) them to [0, 1] "
+            "rather than rescaling the whole image."
+        )
+    noise_statistics_checks(add_noise)
+    generator_checks(add_noise)
+
+
+def noise_statistics_checks(add_noise: Callable) -> None:
+    """On mid-grey images the added noise must be N(0, std^2), clipped where it leaves [0, 1]."""
+    grey = torch.full((64, 1, 28, 28), 0.5)  # (64, 1, 28, 28)
+    noise = add_noise(grey, 0.1) - grey  # (64, 1, 28, 28)
+    spread, centre = noise.std().item(), noise.mean().item()
+    if spread == 0:
+        raise Hint("no noise was added: the output equals the input.")
+    if torch.equal(noise[0], noise[1]):
+        raise Hint(
+            "every image got the same noise: draw noise of the images' full shape, "
+            "(N, 1, 28, 28), not one noise image for the batch."
+        )
+    if noise.flatten(1).std(dim=1).max() == 0:
+        raise Hint(
+            "the noise is one number per image: draw one value per pixel (noise of the images' "
+            "full shape)."
+        )
+    # 50,176 draws: the sample sd is within 3% of 0.1 and the mean within 0.005 of 0 unless they
+    # are 10 standard errors off, so a correct answer fails with a probability below 1e-20.
+    if abs(spread / 0.1 - 1) < 0.03 and abs(centre) < 0.005:
+        return
+    # Each mistake as the noise's standard deviation it gives for `std`: checked at a second
+    # std as well, since sqrt(0.1) and a fixed 0.3 are within 5% of each other at std=0.1.
+    mistakes: dict[str, Callable[[float], float]] = {
+        "the noise's standard deviation is std**2 (0.01 for std=0.1): `std` is already the "
+        "standard deviation, multiply the standard normal noise by it directly.": lambda s: s**2,
+        "the noise's standard deviation is sqrt(std) (0.32 for std=0.1): `std` is the standard "
+        "deviation, not the variance.": math.sqrt,
+        "the noise has standard deviation 1: multiply the standard normal noise by std.": (
+            lambda s: 1.0
+        ),
+        "the noise's standard deviation stays 0.3 whatever std is: use the `std` argument "
+        "rather than a fixed value.": lambda s: 0.3,
+    }
+    other = (add_noise(grey, 0.04) - grey).std().item()
+    for hint, wrong in mistakes.items():
+        if all(
+            abs(measured / clipped_spread(wrong(std)) - 1) < 0.05
+            for measured, std in ((spread, 0.1), (other, 0.04))
+        ):
+            raise Hint(hint)
+    if abs(spread / (0.1 / math.sqrt(12)) - 1) < 0.05:
+        raise Hint("the noise is uniform (torch.rand): use Gaussian noise (torch.randn).")
+    raise Hint(
+        f"for std=0.1 the added noise has mean {centre:.3g} and standard deviation "
+        f"{spread:.3g}; expected mean 0 and standard deviation 0.1."
+    )
+
+
+@cache
+def clipped_spread(std: float) -> float:
+    """Standard deviation of Gaussian noise of `std` added to 0.5 and clipped to [0, 1]."""
+    noise = std * torch.randn(100_000, generator=fixed_generator(8))  # (100000,)
+    return noise.clamp(-0.5, 0.5).std().item()
+
+
+def generator_checks(add_noise: Callable) -> None:
+    """The same seeded generator gives the same noise; different draws differ."""
+    grey = torch.full((4, 1, 28, 28), 0.5)  # (4, 1, 28, 28)
+    first = add_noise(grey, 0.1, generator=fixed_generator(2))
+    again = add_noise(grey, 0.1, generator=fixed_generator(2))
+    if not torch.equal(first, again):
+        raise Hint(
+            "two calls with identically seeded generators gave different noise: pass "
+            "`generator=generator` to the function that draws the noise."
+        )
+    if torch.equal(add_noise(grey, 0.1), add_noise(grey, 0.1)):
+        raise Hint(
+            "two calls without a generator gave the same noise: don't seed inside add_noise; "
+            "each call should draw fresh noise."
+        )
+
+
+@exercise("1.3", "fit_code_gaussian")
+def check_code_gaussian(fit_code_gaussian: Callable) -> None:
+    """Exercise 1.3: `fit_code_gaussian(codes) -> (mean (D,), covariance (D, D))`, compared on
+    correlated codes with the sample mean and covariance."""
+    generator = fixed_generator()
+    mixing = torch.randn(4, 4, generator=generator)  # (4, 4)
+    codes = torch.randn(500, 4, generator=generator) @ mixing + torch.arange(4.0) - 1  # (500, 4)
+    fitted = fit_code_gaussian(codes.clone())
+    if not isinstance(fitted, (tuple, list)) or len(fitted) != 2:
+        raise Hint(f"should return a tuple (mean, covariance), got {describe(fitted)}.")
+    mean, covariance = fitted
+    if isinstance(mean, torch.Tensor) and tuple(mean.shape) == (4, 4):
+        raise Hint("returns (covariance, mean): return the mean first, (mean, covariance).")
+    if isinstance(mean, torch.Tensor) and tuple(mean.shape) == (500,):
+        raise Hint("the mean has one entry per code (500): average over the examples, dim=0.")
+    mean = require_tensor(mean, (4,), "The mean")
+    if isinstance(covariance, torch.Tensor) and tuple(covariance.shape) == (500, 500):
+        raise Hint(
+            "the covariance is 500 x 500, one row per example: the covariance is between the "
+            "code's dimensions (torch.cov expects one variable per row, i.e. codes.T)."
+        )
+    if isinstance(covariance, torch.Tensor) and tuple(covariance.shape) == (4,):
+        raise Hint(
+            "the covariance is a vector, one number per dimension: sampling needs the full "
+            "(D, D) matrix, whose off-diagonal entries say how the code's dimensions co-vary."
+        )
+    covariance = require_tensor(covariance, (4, 4), "The covariance")
+    compare(mean, codes.mean(dim=0), [], "The mean")
+    centred = codes - codes.mean(dim=0)  # (500, 4)
+    if close(covariance, centred.T @ centred / 500, rtol=1e-3):
+        return  # the maximum-likelihood estimate (divide by N) is as good as the unbiased one
+    uncentred = [codes.T @ codes / n for n in (499, 500)]  # (4, 4) each
+    hint = "the covariance was computed without subtracting the mean from the codes first."
+    mistakes = [(hint, m) for m in uncentred] + [
+        (
+            "the covariance is diagonal: the off-diagonal entries, how the code's dimensions "
+            "co-vary, are missing.",
+            torch.diag(codes.var(dim=0)),
+        ),
+        (
+            "this is the correlation matrix (the covariance divided by the standard "
+            "deviations): sampling needs the covariance itself.",
+            torch.corrcoef(codes.T),
+        ),
+    ]
+    compare(covariance, torch.cov(codes.T), mistakes, "The covariance", 1e-3)

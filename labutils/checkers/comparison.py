@@ -1,0 +1,197 @@
+"""Checkers of chapter 4 (comparing the models): the Fréchet distance the direct way, the
+entropy of the predicted digits, and precision and recall."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+
+from ..metrics import Manifold, manifold, precision_recall, squared_distances
+from .core import Hint, compare, exercise, fixed_generator, require_number
+
+
+def gaussian_pairs() -> dict[str, tuple[torch.Tensor, ...]]:
+    """Two test cases, (mu1, cov1, mu2, cov2) in float64: 1-D Gaussians, and 3-D ones whose
+    covariances do not commute."""
+    generator = fixed_generator(7)
+    a, b = (torch.randn(3, 3, generator=generator, dtype=torch.float64) for _ in range(2))
+    one_d = (
+        torch.tensor([0.5]),
+        torch.tensor([[2.0]]),
+        torch.tensor([-1.0]),
+        torch.tensor([[0.5]]),
+    )
+    three_d = (
+        torch.tensor([1.0, -0.5, 2.0]),
+        a @ a.T + torch.eye(3),
+        torch.tensor([0.0, 0.5, 1.0]),
+        b @ b.T + 0.5 * torch.eye(3),
+    )
+    return {
+        "1-D Gaussians": tuple(t.double() for t in one_d),
+        "3-D Gaussians": tuple(t.double() for t in three_d),
+    }
+
+
+@exercise("4.4", "my_frechet_distance")
+def check_frechet_distance(my_frechet_distance: Callable) -> None:
+    """Exercise 4.4: `my_frechet_distance(mu1, cov1, mu2, cov2) -> float`, compared with the
+    reference and its mistakes on 1-D, then on full-covariance Gaussians, in float64 and float32
+    (a float32 answer may return any float type, NumPy's included)."""
+    from ..metrics import sqrtm_psd
+
+    for case, (mu1, cov1, mu2, cov2), dtype in cases():
+        inputs = (t.to(dtype) for t in (mu1, cov1, mu2, cov2))
+        value = require_number(my_frechet_distance(*inputs), "The distance")
+        mean_term = (mu1 - mu2).pow(2).sum()
+        traces = cov1.trace() + cov2.trace()
+        root1 = sqrtm_psd(cov1)  # (D, D)
+        cross = sqrtm_psd(root1 @ cov2 @ root1).trace()  # tr sqrt(cov1 cov2)
+        elementwise = "the square root is taken element by element: tr sqrt(cov1 cov2) needs a "
+        elementwise += "matrix square root (e.g. by eigendecomposition)."
+        compare(
+            torch.tensor(value),
+            mean_term + traces - 2 * cross,
+            [
+                (
+                    "the factor 2 in front of the trace of the square root term is missing.",
+                    mean_term + traces - cross,
+                ),
+                (elementwise, mean_term + traces - 2 * (cov1 @ cov2).sqrt().trace()),
+                (elementwise, mean_term + traces - 2 * (cov1 * cov2).sqrt().trace()),
+                (
+                    "sqrt(cov1 cov2) is computed as sqrt(cov1) sqrt(cov2), which holds only "
+                    "when the two matrices commute.",
+                    mean_term + traces - 2 * (root1 @ sqrtm_psd(cov2)).trace(),
+                ),
+                (
+                    "the mean term is not squared: use the squared distance |mu1 - mu2|^2.",
+                    mean_term.sqrt() + traces - 2 * cross,
+                ),
+                (
+                    "this is the square root of the Fréchet distance: the FID is its square.",
+                    (mean_term + traces - 2 * cross).sqrt(),
+                ),
+            ],
+            f"The distance between the {case}",
+            rtol=1e-4 if dtype == torch.float64 else 1e-3,
+        )
+
+
+def cases() -> list[tuple[str, tuple[torch.Tensor, ...], torch.dtype]]:
+    """Each pair of Gaussians in float64, then the 3-D one in float32 (as the exercise asks)."""
+    pairs = gaussian_pairs()
+    found = [(case, pair, torch.float64) for case, pair in pairs.items()]
+    return found + [("3-D Gaussians in float32", pairs["3-D Gaussians"], torch.float32)]
+
+
+@exercise("4.5", "my_class_entropy")
+def check_class_entropy(my_class_entropy: Callable) -> None:
+    """Exercise 4.5: `my_class_entropy(predicted_labels) -> float`, in nats: uniform labels
+    (entropy log 10), then a skewed histogram where two digits never occur."""
+    counts = torch.tensor([30, 10, 0, 5, 5, 0, 20, 10, 10, 10])
+    skewed = torch.repeat_interleave(torch.arange(10), counts)  # (100,)
+    skewed = skewed[torch.randperm(100, generator=fixed_generator())]
+    cases = {
+        "ten equally common digits": torch.arange(100) % 10,
+        "a histogram where digits 2 and 5 never occur": skewed,
+    }
+    for case, labels in cases.items():
+        value = require_number(my_class_entropy(labels.clone()), "The entropy")
+        present = torch.bincount(labels, minlength=10).double()
+        present = present[present > 0]  # classes with no image contribute 0 log 0 = 0
+        probabilities = present / present.sum()
+        entropy = -(probabilities * probabilities.log()).sum()
+        nan_hint = (
+            "the result is NaN: a digit that is never predicted gives 0 * log(0); its term "
+            "should count as 0 (leave out the empty classes)."
+        )
+        compare(
+            torch.tensor(value),
+            entropy,
+            [
+                (
+                    "the entropy is in bits (log base 2): use the natural log, for nats.",
+                    entropy / math.log(2),
+                ),
+                (
+                    "the logarithm is base 10: use the natural log, for nats.",
+                    entropy / math.log(10),
+                ),
+                (
+                    "the counts are not normalised into probabilities: divide by the number of "
+                    "labels first.",
+                    -(present * present.log()).sum(),
+                ),
+                ("the sign is flipped: entropy is -sum p log p, never negative.", -entropy),
+                (
+                    "this is the entropy of the digits that occur, as if equally common "
+                    "(log of their number): weigh each by its probability.",
+                    torch.tensor(float(len(present))).log(),
+                ),
+                (nan_hint, torch.tensor(math.nan)),
+            ],
+            f"The entropy for {case}",
+        )
+
+
+def feature_sets() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Cases (real (N, 4), generated (M, 4)): two overlapping clouds of different sizes, and a
+    generated set that is a subset of the real one (precision 1, recall below 1)."""
+    generator = fixed_generator(46)
+    real = torch.randn(120, 4, generator=generator, dtype=torch.float64)
+    shifted = torch.randn(90, 4, generator=generator, dtype=torch.float64) * 0.7 + 0.8
+    return {
+        "two overlapping clouds": (real, shifted),
+        "a subset of the real points": (real, real[:40]),
+    }
+
+
+def require_pair(value: object) -> torch.Tensor:
+    """The learner's (precision, recall) as a float64 tensor (2,), or a Hint saying what it is."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise Hint(f"Return two numbers, (precision, recall); got {type(value).__name__}.")
+    try:
+        return torch.tensor([float(number) for number in value], dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise Hint(f"precision and recall should be numbers between 0 and 1 ({error}).") from error
+
+
+def reference(real: torch.Tensor, generated: torch.Tensor, k: int) -> torch.Tensor:
+    """The library's (precision, recall) as a float64 tensor (2,)."""
+    return torch.tensor(precision_recall(manifold(real, k), manifold(generated, k)))
+
+
+def with_self_as_neighbour(real: torch.Tensor, generated: torch.Tensor, k: int) -> torch.Tensor:
+    """The usual mistake: each point counted among its own k nearest neighbours, so its radius is
+    the distance to the (k-1)-th other point (0 for k = 1)."""
+
+    def counting_itself(points: torch.Tensor) -> Manifold:
+        distances = squared_distances(points, points).topk(k, dim=1, largest=False).values
+        return Manifold(points.double(), distances[:, k - 1].sqrt())  # (N, D), (N,)
+
+    return torch.tensor(precision_recall(counting_itself(real), counting_itself(generated)))
+
+
+@exercise("4.6", "my_precision_recall")
+def check_precision_recall(my_precision_recall: Callable) -> None:
+    """Exercise 4.6: `my_precision_recall(real, generated, k) -> (precision, recall)`, compared
+    with the library and its usual mistakes on two cases and two values of k."""
+    for case, (real, generated) in feature_sets().items():
+        for k in (1, 3):
+            actual = require_pair(my_precision_recall(real.clone(), generated.clone(), k))
+            expected = reference(real, generated, k)
+            compare(
+                actual,
+                expected,
+                [
+                    ("precision and recall are swapped: precision asks how many generated points "
+                     "lie in the real manifold, recall how many real points lie in the generated "
+                     "one.", expected.flip(0)),
+                    ("each point's radius counts the point itself as its nearest neighbour: take "
+                     "the k-th nearest *other* point.", with_self_as_neighbour(real, generated, k)),
+                ],
+                f"(precision, recall) for {case} with k={k}",
+            )  # fmt: skip
