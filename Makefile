@@ -96,7 +96,7 @@ $(CHROMIUM):
 	$(SUDO) apt-get install -y -qq chromium
 
 bench: install data  ## Time labutils' loops against the reference loops (~3 min on 2 cores; not in make test)
-	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.bench $(BENCH_ARGS)
 
 classifier: install data  ## Train chapter 4's classifier again (data/mnist_classifier.pt, ~2.5 min of CPU)
 	$(BIN)/python scripts/train_classifier.py

@@ -1,0 +1,1 @@
+"""`make bench` (`python -m benchmarks.bench`): labutils' loops against the reference loops."""
