@@ -80,7 +80,8 @@ def main() -> None:
         for batch in my_share(images, args.batch_size, order, rank, world):
             loss = next(iter(step(net, optimizer, batch).values()))  # total or MSE
             if world > 1:
-                dist.all_reduce(loss, op=dist.ReduceOp.AVG)  # every process logs the same mean
+                dist.all_reduce(loss)  # the sum over processes (Gloo has no AVG before PyTorch 2.8)
+                loss /= world  # every process logs the same mean
             losses.append(float(loss))
         seconds.append(time.perf_counter() - start)
     if args.save:

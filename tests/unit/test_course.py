@@ -88,7 +88,10 @@ def test_the_dcgan_is_trained_as_chapter_3_trains_it(images, tmp_path):
     assert result.model is result.models["generator"]
     assert same_weights(result.models["generator"], generator)
     assert same_weights(result.models["discriminator"], discriminator)
-    assert torch.equal(result.history["samples"][0], fit_dcgan_samples(generator, fixed_noise))
+    # equal up to rounding: older PyTorch (2.6 to 2.8) rounds the two computations differently
+    torch.testing.assert_close(
+        result.history["samples"][0], fit_dcgan_samples(generator, fixed_noise)
+    )
 
 
 @pytest.mark.parametrize(("name", "kind"), [("vae", VAE), ("conv_vae", ConvVAE)])

@@ -39,6 +39,7 @@ def runs(images) -> dict[str, dict[str, list[float]]]:
     return {name: record_histories.numbers(history) for name, history in runs.items()}
 
 
+@pytest.mark.locked_torch  # recorded with the locked PyTorch; other versions round differently
 @pytest.mark.parametrize("name", ["fit_ae_step", "fit_vae_step", "fit_gan_step", "fit_dcgan"])
 def test_unchanged_computations_give_bit_identical_histories(runs, name):
     assert runs[name] == RECORDED[name]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 
 from tools.colab_editions import ColabError
 from tools.editions import stale_files, write_editions
@@ -128,12 +129,16 @@ def test_stale_and_orphaned_notebooks_are_found_and_fixed(course):
 
 
 def test_download_page_links_each_notebook(course):
+    config = yaml.safe_load((course / "_config.yml").read_text())
+    fork = {"url": "https://github.com/example-org/example-course", "branch": "spring"}
+    config["repository"].update(fork)
+    (course / "_config.yml").write_text(yaml.safe_dump(config))  # a fork's repository
     write_editions(course)
     page = (course / "book" / "student-notebooks.md").read_text()
     assert f"{{download}}`{NAME} <../student/{NAME}>`" in page
-    colab = "https://colab.research.google.com/github/generative-models-lab/generative-models-lab"
-    assert f"[open chapter 1]({colab}/blob/main/colab/book/{NAME})" in page
-    assert f"[open student chapter 1]({colab}/blob/main/colab/student/{NAME})" in page
+    colab = "https://colab.research.google.com/github/example-org/example-course"
+    assert f"[open chapter 1]({colab}/blob/spring/colab/book/{NAME})" in page
+    assert f"[open student chapter 1]({colab}/blob/spring/colab/student/{NAME})" in page
     assert "| 1. A fixture chapter |" in page
 
 
