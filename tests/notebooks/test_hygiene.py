@@ -49,10 +49,16 @@ def test_objectives_runtime_and_at_least_three_exercises(notebook: Path) -> None
 
 @pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda path: path.stem)
 def test_every_solution_is_hidden_in_the_book(notebook: Path) -> None:
+    """Solution code behind a hide-input toggle; a solution's discussion in a closed dropdown."""
     for cell in cells(notebook):
-        tags = cell.metadata.get("tags", [])
-        if "solution" in tags:
-            assert "hide-input" in tags, cell.source[:60]
+        if "solution" not in cell.metadata.get("tags", []):
+            continue
+        if cell.cell_type == "code":
+            assert "hide-input" in cell.metadata.tags, cell.source[:60]
+        else:
+            lines = cell.source.splitlines()
+            assert lines[0].startswith(":::{admonition}"), cell.source[:60]
+            assert lines[1] == ":class: dropdown" and lines[-1] == ":::", cell.source[:60]
 
 
 @pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda path: path.stem)
