@@ -25,6 +25,7 @@ CHECKER_OF = {
     "3.2": checkers.check_smoothed_discriminator_loss,
     "4.4": checkers.check_frechet_distance,
     "4.5": checkers.check_class_entropy,
+    "4.6": checkers.check_precision_recall,
     "on_track": lambda history: checkers.check_on_track(*history()),
 }
 

@@ -1,4 +1,5 @@
-"""Answers to Exercises 4.4 (my_frechet_distance) and 4.5 (my_class_entropy)."""
+"""Answers to Exercises 4.4 (my_frechet_distance), 4.5 (my_class_entropy) and 4.6
+(my_precision_recall)."""
 
 import numpy as np
 import torch
@@ -256,3 +257,277 @@ def prints_instead_of_returning(predicted_labels):
 def bincount_of_floats(predicted_labels):
     counts = torch.bincount(predicted_labels.float())
     return float(counts.sum())
+
+
+# --- Exercise 4.6: precision and recall with k-nearest-neighbour balls ------------------------
+
+
+@right("4.6")
+def cdist_and_sort(real, generated, k):
+    real, generated = real.double(), generated.double()
+    real_radii = torch.cdist(real, real).sort(dim=1).values[:, k]  # column 0: the point itself
+    generated_radii = torch.cdist(generated, generated).sort(dim=1).values[:, k]
+    distances = torch.cdist(generated, real)  # (M, N)
+    precision = (distances <= real_radii[None, :]).any(dim=1).double().mean()
+    recall = (distances <= generated_radii[:, None]).any(dim=0).double().mean()
+    return float(precision), float(recall)
+
+
+@right("4.6")
+def expanded_differences_and_topk(real, generated, k):
+    def dist(a, b):
+        return (a[:, None, :] - b[None, :, :]).pow(2).sum(dim=-1).sqrt()  # (A, B)
+
+    real_radii = dist(real, real).topk(k + 1, dim=1, largest=False).values[:, -1]
+    generated_radii = dist(generated, generated).topk(k + 1, dim=1, largest=False).values[:, -1]
+    inside = dist(generated, real)  # (M, N)
+    precision = (inside <= real_radii).any(dim=1).float().mean()
+    recall = (inside <= generated_radii[:, None]).any(dim=0).float().mean()
+    return precision, recall  # 0-d tensors
+
+
+@right("4.6")
+def float32_kthvalue(real, generated, k):
+    real, generated = real.float(), generated.float()
+    real_radii = torch.cdist(real, real).kthvalue(k + 1, dim=1).values  # (N,)
+    generated_radii = torch.cdist(generated, generated).kthvalue(k + 1, dim=1).values  # (M,)
+    distances = torch.cdist(generated, real)
+    precision = (distances <= real_radii).any(dim=1).sum().item() / len(generated)
+    recall = (distances.T <= generated_radii).any(dim=1).sum().item() / len(real)
+    return precision, recall
+
+
+@right("4.6")
+def numpy_partition_strict(real, generated, k):
+    # Strict < is the same here: a point on the rim of a ball is a tie of two distances, which
+    # happens only for points of both sets, and those lie at distance 0 from their own ball.
+    real, generated = real.numpy(), generated.numpy()
+
+    def dist(a, b):
+        return np.linalg.norm(a[:, None, :] - b[None, :, :], axis=-1)
+
+    real_radii = np.partition(dist(real, real), k, axis=1)[:, k]
+    generated_radii = np.partition(dist(generated, generated), k, axis=1)[:, k]
+    distances = dist(generated, real)
+    precision = np.mean((distances < real_radii[None, :]).any(axis=1))
+    recall = np.mean((distances < generated_radii[:, None]).any(axis=0))
+    return precision, recall  # NumPy float64 scalars
+
+
+@right("4.6")
+def loops_over_points(real, generated, k):
+    def radii(points):
+        return [torch.cdist(p[None], points)[0].sort().values[k] for p in points]
+
+    real_radii, generated_radii = radii(real), radii(generated)
+    in_real = 0
+    for g in generated:
+        to_real = torch.cdist(g[None], real)[0]  # (N,)
+        in_real += any(to_real[j] <= real_radii[j] for j in range(len(real)))
+    in_generated = 0
+    for r in real:
+        to_generated = torch.cdist(r[None], generated)[0]  # (M,)
+        in_generated += bool((to_generated <= torch.stack(generated_radii)).any())
+    return [in_real / len(generated), in_generated / len(real)]  # a list
+
+
+@right("4.6")
+def squared_distances_with_an_infinite_diagonal(real, generated, k):
+    def squared(a, b):
+        return (a.pow(2).sum(1)[:, None] + b.pow(2).sum(1)[None, :] - 2 * a @ b.T).clamp(min=0)
+
+    def squared_radii(points):
+        d = squared(points, points).fill_diagonal_(float("inf"))  # no point is its own neighbour
+        return d.sort(dim=1).values[:, k - 1]
+
+    distances = squared(generated, real)  # no square roots: compare squares with squares
+    precision = (distances <= squared_radii(real)[None, :]).any(dim=1).double().mean()
+    recall = (distances <= squared_radii(generated)[:, None]).any(dim=0).double().mean()
+    return precision.item(), recall.item()
+
+
+@right("4.6")
+def min_of_distance_minus_radius(real, generated, k):
+    real_radii = torch.cdist(real, real).sort(dim=1).values[:, k]
+    generated_radii = torch.cdist(generated, generated).sort(dim=1).values[:, k]
+    distances = torch.cdist(generated, real)
+    precision = ((distances - real_radii[None, :]).min(dim=1).values <= 0).double().mean()
+    recall = ((distances - generated_radii[:, None]).min(dim=0).values <= 0).double().mean()
+    return precision.item(), recall.item()
+
+
+@right("4.6")
+def one_tensor_of_two_numbers(real, generated, k):
+    # `precision, recall = my_precision_recall(...)` unpacks a tensor (2,) like a tuple.
+    return torch.tensor(cdist_and_sort(real, generated, k))
+
+
+def precision_recall_with(
+    real,
+    generated,
+    k,
+    column=None,
+    radii_of=None,
+    distance=torch.cdist,
+    real_radii_for_recall=False,
+):
+    """The correct computation, with one step replaceable by a mistake."""
+    column = k if column is None else column
+    radii_of = radii_of or (
+        lambda points, k: distance(points, points).sort(dim=1).values[:, column]
+    )
+    real, generated = real.double(), generated.double()
+    real_radii, generated_radii = radii_of(real, k), radii_of(generated, k)
+    distances = distance(generated, real)  # (M, N)
+    precision = (distances <= real_radii[None, :]).any(dim=1).double().mean()
+    if real_radii_for_recall:
+        recall = (distances <= real_radii[None, :]).any(dim=0).double().mean()
+    else:
+        recall = (distances <= generated_radii[:, None]).any(dim=0).double().mean()
+    return float(precision), float(recall)
+
+
+@wrong("4.6", "precision and recall are swapped")
+def swapped(real, generated, k):
+    precision, recall = precision_recall_with(real, generated, k)
+    return recall, precision
+
+
+@wrong("4.6", "counts the point itself", "k-th nearest *other* point")
+def own_neighbour(real, generated, k):
+    return precision_recall_with(real, generated, k, column=k - 1)
+
+
+@wrong("4.6", "with k=3 differs from the reference")
+def one_neighbour_too_far(real, generated, k):
+    return precision_recall_with(real, generated, k, column=k + 1)
+
+
+@wrong("4.6", "for two overlapping clouds with k=3 differs from the reference")
+def generated_radii_for_precision(real, generated, k):
+    real, generated = real.double(), generated.double()
+    real_radii = torch.cdist(real, real).sort(dim=1).values[:, k]
+    generated_radii = torch.cdist(generated, generated).sort(dim=1).values[:, k]
+    distances = torch.cdist(generated, real)
+    precision = (distances <= generated_radii[:, None]).any(dim=1).double().mean()
+    recall = (distances <= real_radii[None, :]).any(dim=0).double().mean()
+    return float(precision), float(recall)
+
+
+@wrong("4.6", "differs from the reference")
+def real_balls_for_recall_too(real, generated, k):
+    return precision_recall_with(real, generated, k, real_radii_for_recall=True)
+
+
+@wrong("4.6", "differs from the reference")
+def squared_distances_against_radii(real, generated, k):
+    real_radii = torch.cdist(real, real).sort(dim=1).values[:, k]
+    generated_radii = torch.cdist(generated, generated).sort(dim=1).values[:, k]
+    distances = (generated[:, None, :] - real[None, :, :]).pow(2).sum(-1)  # forgot the sqrt
+    precision = (distances <= real_radii[None, :]).any(dim=1).double().mean()
+    recall = (distances <= generated_radii[:, None]).any(dim=0).double().mean()
+    return float(precision), float(recall)
+
+
+@wrong("4.6", "differs from the reference")
+def distances_against_squared_radii(real, generated, k):
+    def squared_radii(points, k):
+        return (points[:, None] - points[None]).pow(2).sum(-1).sort(dim=1).values[:, k]
+
+    return precision_recall_with(real, generated, k, radii_of=squared_radii)
+
+
+@wrong("4.6", "with k=3 differs from the reference")
+def mean_distance_to_the_k_nearest(real, generated, k):
+    def mean_radii(points, k):
+        return torch.cdist(points, points).sort(dim=1).values[:, 1 : k + 1].mean(dim=1)
+
+    return precision_recall_with(real, generated, k, radii_of=mean_radii)
+
+
+@wrong("4.6", "differs from the reference")
+def any_over_the_wrong_axis(real, generated, k):
+    real_radii = torch.cdist(real, real).sort(dim=1).values[:, k]
+    generated_radii = torch.cdist(generated, generated).sort(dim=1).values[:, k]
+    distances = torch.cdist(generated, real)  # (M, N)
+    precision = (distances <= real_radii[None, :]).any(dim=0).double().mean()
+    recall = (distances <= generated_radii[:, None]).any(dim=1).double().mean()
+    return float(precision), float(recall)
+
+
+@wrong("4.6", "differs from the reference")
+def divided_by_the_other_sets_size(real, generated, k):
+    precision, recall = precision_recall_with(real, generated, k)
+    return precision * len(generated) / len(real), recall * len(real) / len(generated)
+
+
+@wrong("4.6", "differs from the reference", "got 85.5556, expected 0.855556")
+def percentages(real, generated, k):
+    precision, recall = precision_recall_with(real, generated, k)
+    return 100 * precision, 100 * recall
+
+
+@wrong("4.6", "Return two numbers, (precision, recall)", "got float")
+def only_precision(real, generated, k):
+    return precision_recall_with(real, generated, k)[0]
+
+
+@wrong("4.6", "differs from the reference")
+def l1_distance(real, generated, k):
+    def manhattan(a, b):
+        return torch.cdist(a, b, p=1)
+
+    return precision_recall_with(real, generated, k, distance=manhattan)
+
+
+@wrong("4.6", "differs from the reference")
+def normalised_features(real, generated, k):
+    real = torch.nn.functional.normalize(real, dim=1)
+    generated = torch.nn.functional.normalize(generated, dim=1)
+    return precision_recall_with(real, generated, k)
+
+
+@wrong("4.6", "Return two numbers, (precision, recall)", "got dict")
+def returns_a_dict(real, generated, k):
+    precision, recall = precision_recall_with(real, generated, k)
+    return {"precision": precision, "recall": recall}
+
+
+@wrong("4.6", "should be numbers between 0 and 1")
+def returns_the_masks(real, generated, k):
+    real_radii = torch.cdist(real, real).sort(dim=1).values[:, k]
+    generated_radii = torch.cdist(generated, generated).sort(dim=1).values[:, k]
+    distances = torch.cdist(generated, real)
+    return (distances <= real_radii).any(dim=1), (distances.T <= generated_radii).any(dim=1)
+
+
+@wrong("4.6", "differs from the reference")
+def radii_from_the_other_set(real, generated, k):
+    real, generated = real.double(), generated.double()
+    distances = torch.cdist(generated, real)  # (M, N)
+    real_radii = distances.sort(dim=0).values[k - 1]  # k-th nearest generated point: (N,)
+    generated_radii = distances.sort(dim=1).values[:, k - 1]  # k-th nearest real point: (M,)
+    precision = (distances <= real_radii[None, :]).any(dim=1).double().mean()
+    recall = (distances <= generated_radii[:, None]).any(dim=0).double().mean()
+    return float(precision), float(recall)
+
+
+@wrong("4.6", "differs from the reference")
+def integer_division(real, generated, k):
+    real_radii = torch.cdist(real, real).sort(dim=1).values[:, k]
+    generated_radii = torch.cdist(generated, generated).sort(dim=1).values[:, k]
+    distances = torch.cdist(generated, real)
+    inside_real = int((distances <= real_radii).any(dim=1).sum())
+    inside_generated = int((distances <= generated_radii[:, None]).any(dim=0).sum())
+    return inside_real // len(generated), inside_generated // len(real)
+
+
+@wrong("4.6", "with k=1 differs from the reference")
+def ignores_k(real, generated, k=3):
+    return precision_recall_with(real, generated, 3)
+
+
+@wrong("4.6", "differs from the reference")
+def rounded_for_printing(real, generated, k):
+    precision, recall = precision_recall_with(real, generated, k)
+    return round(precision, 2), round(recall, 2)
