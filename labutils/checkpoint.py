@@ -126,13 +126,14 @@ def train_or_load(
     models: dict[str, nn.Module],
     train: Callable[[], dict[str, list[float]]],
     retrain: bool = False,
+    duration: str | None = None,
 ) -> dict[str, list[float]]:
     """Load `models` and their training history from `path`, or train them and save both.
 
     `train()` trains the models in place and returns the history. Re-running a chapter then
     costs seconds instead of minutes; pass `retrain=True` to train again. Before training it says
     what it trains and why, after it how long that took: on a fresh machine (Colab) the learner
-    knows what the wait is for.
+    knows what the wait is for (`duration`, e.g. "about 80 s on a 2-core CPU", says how long).
     An interrupted or failed run (its history has a "stopped" entry) is not saved, so that the
     next run trains again instead of loading a half-trained model.
     """
@@ -146,7 +147,7 @@ def train_or_load(
         for model in models.values()
     )
     why = "RETRAIN is set" if path.exists() else f"no checkpoint at {path}"
-    print(f"Training {what} now ({why}).")
+    print(f"Training {what} now ({why}){f', {duration}' if duration else ''}.")
     start = time.perf_counter()
     history = train()
     if "stopped" in history:

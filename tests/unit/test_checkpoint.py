@@ -137,7 +137,8 @@ def test_train_or_load_says_what_it_trains_and_how_long_it_took(tmp_path, capsys
     assert re.fullmatch(
         rf"Trained in \d+ s and saved to {re.escape(str(path))}: the next .*", said[1]
     )
-    train_or_load(path, {"model": model}, lambda: {"test_loss": [0.4]}, retrain=True)
-    assert "now (RETRAIN is set)." in capsys.readouterr().out
+    duration = "about 45 s on a 2-core CPU"
+    train_or_load(path, {"model": model}, lambda: {"test_loss": [0.4]}, True, duration)
+    assert f"now (RETRAIN is set), {duration}." in capsys.readouterr().out
     assert train_or_load(path, {"model": model}, lambda: {}) == {"test_loss": [0.4]}
     assert capsys.readouterr().out.startswith(f"Loaded trained weights from {path}")
