@@ -221,7 +221,8 @@ def findings_in(where: str, markdown: str) -> list[Finding]:
             if about_a_fact or is_exempt(rule, match, text):
                 continue
             context = " ".join(text[max(0, match.start() - 40) : match.end() + 25].split())
-            found.append(Finding(f"{where}, line {line_of(text, match.start())}", rule.name, context))
+            line = line_of(text, match.start())
+            found.append(Finding(f"{where}, line {line}", rule.name, context))
     found.extend(time_tables(where, text))
     return found
 
