@@ -5,8 +5,9 @@ results) changes with the machine, the seed and the code, so the build prints it
 code cell's output, generated Markdown, or the course registry's measured values. A number typed
 into the Markdown by hand goes stale silently, and the review found such numbers contradicting
 the repository's own measurements. This test scans the Markdown the reader sees (every
-chapter's Markdown cells, the introduction and the appendices) for the forms such numbers take
-and fails on each one, naming the page, the cell and the phrase.
+chapter's Markdown cells and figure captions and alt texts, the introduction and the
+appendices) for the forms such numbers take and fails on each one, naming the page, the cell
+and the phrase.
 
 Fixed mathematical facts (784 log 2 ≈ 543) stay: they are listed in ALLOWED, each with the
 reason it is not a measurement. What the scan ignores: code (fences, inline code, the
@@ -35,6 +36,7 @@ ALLOWED: dict[str, str] = {
     r"784\s*\\log\s*2\s*\\approx\s*543": "arithmetic: the BCE of 784 pixels predicted as 0.5",
     r"\\log\s*10\s*\\approx\s*2\.30": "arithmetic: the largest entropy of 10 classes, in nats",
     r"\\sqrt\{20\}\s*\\approx\s*4\.5": "arithmetic: the typical length of a 20-D N(0, I) code",
+    r"2 log 2 = 1\.39": "arithmetic: the discriminator's loss at chance, D = 1/2 everywhere",
 }
 
 NUMBER = r"[-−]?\d(?:[\d,]*\d)?(?:\.\d+)?[¼½¾⅓⅔]?(?![\d¼½¾⅓⅔]|[,.]\d)"  # never a part of one
@@ -182,16 +184,21 @@ def scanned_text(markdown: str) -> str:
 
 
 def markdown_parts(page: Path) -> list[tuple[str, str]]:
-    """(where, Markdown) for each Markdown cell of a chapter, or the whole of a Markdown page."""
+    """(where, Markdown) for each Markdown cell of a chapter and each figure's caption and alt
+    text (the book shows both), or the whole of a Markdown page."""
     relative = page.relative_to(ROOT).as_posix()
     if page.suffix == ".md":
         return [(relative, page.read_text(encoding="utf-8"))]
-    notebook = nbformat.read(page, as_version=4)
-    return [
-        (f"{relative} cell {cell.get('id', index)}", cell.source)
-        for index, cell in enumerate(notebook.cells)
-        if cell.cell_type == "markdown"
-    ]
+    parts = []
+    for index, cell in enumerate(nbformat.read(page, as_version=4).cells):
+        where = f"{relative} cell {cell.get('id', index)}"
+        if cell.cell_type == "markdown":
+            parts.append((where, cell.source))
+        figure = cell.metadata.get("mystnb", {})
+        for text, key in [("caption", ("figure", "caption")), ("alt text", ("image", "alt"))]:
+            if figure.get(key[0], {}).get(key[1]):
+                parts.append((f"{where} ({text})", figure[key[0]][key[1]]))
+    return parts
 
 
 def allowed_spans(text: str) -> list[tuple[int, int]]:
