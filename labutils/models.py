@@ -62,7 +62,8 @@ class Autoencoder(nn.Module):
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """Sample z ~ N(mu, sigma^2) as mu + sigma * eps, so gradients reach mu and log sigma^2."""
+    """Sample z ~ N(mu, sigma^2) as mu + sigma * eps, so gradients reach mu and log sigma^2
+    (what torch.distributions.Normal(mu, sigma).rsample() does)."""
     std = torch.exp(0.5 * logvar)  # sigma = exp(log(sigma^2) / 2)
     return mu + std * torch.randn_like(std)
 
