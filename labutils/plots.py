@@ -219,6 +219,26 @@ def mark_points(
     return fig
 
 
+def plot_paths(
+    paths: dict[str, torch.Tensor],
+    xlabel: str,
+    ylabel: str,
+    target: tuple[float, float] | None = None,
+) -> Figure:
+    """Trajectories in a plane, one line style each: `paths` maps a label to its points (T, 2) in
+    the order visited, the start marked with a dot; `target` (e.g. a game's solution) is a star.
+    Equal axis scales, so that a circle looks like one."""
+    fig, ax = plt.subplots(figsize=(4.8, 4.2))
+    for (label, points), style in zip(paths.items(), ["-", "--", ":", "-."], strict=False):
+        points = points.detach().cpu()  # (T, 2)
+        (line,) = ax.plot(points[:, 0], points[:, 1], style, linewidth=1.5, label=label)
+        ax.plot(points[0, 0], points[0, 1], "o", color=line.get_color())
+    if target is not None:
+        ax.plot(*target, "*", color="black", markersize=12, label="solution")
+    ax.set_aspect("equal", adjustable="datalim")
+    return finish_line_plot(fig, ax, xlabel, ylabel, None, fontsize=8)
+
+
 def plot_curves(
     x: torch.Tensor,
     curves: dict[str, torch.Tensor],
