@@ -37,6 +37,12 @@ ALLOWED: dict[str, str] = {
     r"\\log\s*10\s*\\approx\s*2\.30": "arithmetic: the largest entropy of 10 classes, in nats",
     r"\\sqrt\{20\}\s*\\approx\s*4\.5": "arithmetic: the typical length of a 20-D N(0, I) code",
     r"2 log 2 = 1\.39": "arithmetic: the discriminator's loss at chance, D = 1/2 everywhere",
+    r"1 / \\ln 2 \\approx 1\.44": "arithmetic: one nat in bits",
+    r"\\approx 0\.32\$ nats": "closed form: KL(N(0, 1) || N(0, 2^2)) = (1/4 + log 4 - 1) / 2",
+    r"\\approx 0\.81\$ nats": "closed form: KL(N(0, 2^2) || N(0, 1)) = (4 - 1 - log 4) / 2",
+    r"mean about 4\.4 and standard deviation about 0\.7": "the chi distribution with 20 degrees "
+    "of freedom: the length of a 20-D N(0, I) vector",
+    r"10 / \\sqrt 2 \\approx 7": "arithmetic: the midpoint of two orthogonal codes of length 10",
 }
 
 NUMBER = r"[-−]?\d(?:[\d,]*\d)?(?:\.\d+)?[¼½¾⅓⅔]?(?![\d¼½¾⅓⅔]|[,.]\d)"  # never a part of one
