@@ -205,3 +205,39 @@ def test_bands_ship_with_the_package():
     assert "checkers/reference_bands.json" in setuptools.get("package-data", {}).get(
         "labutils", []
     ), 'package-data: labutils = ["checkers/reference_bands.json"]'
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ((["1.0"], 1, True), "check_on_track's run must be the name of the exercise's run, a str"),
+        (([1.0], "beta-vae", "True"), "check_on_track's smoke must be True or False (the noteb"),
+        (([1.0], "beta-vae", None), "check_on_track's smoke must be True or False"),
+    ],
+)
+def test_check_on_track_names_an_argument_of_the_wrong_type(arguments, message):
+    with pytest.raises(TypeError) as error:
+        checkers.check_on_track(*arguments)
+    assert str(error.value).startswith(message), str(error.value)
+
+
+def test_not_comparable_says_the_reference_settings_but_not_its_epochs():
+    band = checkers.run_band("denoising-ae", smoke=False)
+    steps = [band["mean"][0]] * 100
+    history = {"train_loss": [band["mean"][0]], "step_loss": steps}
+    result = checkers.check_on_track(history, "denoising-ae", smoke=False)
+    assert not result and result.message.startswith("❌ Not comparable: your run took 100 steps")
+    assert "Adam with lr 0.001, batches of 128" in result.message
+    assert "fresh noise of std 0.3 drawn in every step" in result.message
+    assert "on all 60,000 training images" in result.message
+    assert "epochs" not in result.message  # the band's recorded epochs are not the exercise's
+
+
+def test_a_run_off_the_band_is_told_the_reference_settings():
+    band = checkers.run_band("beta-vae", smoke=True)
+    result = checkers.check_on_track([band["high"][0] * 1.5], "beta-vae", smoke=True)
+    assert not result
+    assert "(The reference: Adam with lr 0.001, batches of 128, a 20-D latent space, beta = 4," in (
+        result.message
+    )
+    assert result.message.endswith("on the first 2,000 training images.)"), result.message
