@@ -302,6 +302,84 @@ def returns_numpy(images, std, generator=None):
     return noisy(images, std, generator).numpy()
 
 
+@wrong("1.2", "the noise is uniform (torch.rand, shifted and rescaled)", "torch.randn")
+def centred_uniform_with_the_right_std(images, std, generator=None):
+    uniform = torch.rand(images.shape, generator=generator) - 0.5  # mean 0, sd 1/sqrt(12)
+    return (images + std * np.sqrt(12) * uniform).clamp(0, 1)
+
+
+@wrong("1.2", "the noise is not centred", "torch.randn")
+def uniform_with_the_right_std(images, std, generator=None):
+    uniform = torch.rand(images.shape, generator=generator)  # mean 1/2, sd 1/sqrt(12)
+    return (images + std * np.sqrt(12) * uniform).clamp(0, 1)
+
+
+@wrong("1.2", "only 2 distinct values", "Gaussian noise")
+def random_signs(images, std, generator=None):
+    signs = torch.randint(0, 2, images.shape, generator=generator) * 2 - 1
+    return (images + std * signs).clamp(0, 1)
+
+
+@wrong("1.2", "heavier tails than a Gaussian", "excess kurtosis")
+def laplace_noise(images, std, generator=None):
+    noise = torch.distributions.Laplace(0.0, std / np.sqrt(2)).sample(images.shape)
+    return (images + noise).clamp(0, 1)
+
+
+@wrong("1.2", "the pixels of a row share one noise value", "(N, 1, 28, 1)")
+def one_value_per_row(images, std, generator=None):
+    rows = torch.randn(*images.shape[:-1], 1, generator=generator)  # (N, 1, 28, 1)
+    return (images + std * rows).clamp(0, 1)
+
+
+@wrong("1.2", "the pixels of a column share one noise value", "(N, 1, 1, 28)")
+def one_value_per_column(images, std, generator=None):
+    n, c, _, w = images.shape
+    return (images + std * torch.randn(n, c, 1, w, generator=generator)).clamp(0, 1)
+
+
+@wrong("1.2", "the channels of a pixel share one noise value")
+def one_channel_of_noise(images, std, generator=None):
+    n, _, h, w = images.shape
+    return (images + std * torch.randn(n, 1, h, w, generator=generator)).clamp(0, 1)
+
+
+@wrong("1.2", "must work for images of any shape", "RuntimeError")
+def noise_for_784_pixels(images, std, generator=None):
+    noise = torch.randn(len(images), 784, generator=generator).view(images.shape)
+    return (images + std * noise).clamp(0, 1)
+
+
+@wrong("1.2", "images 0 and 32 of the batch got the same noise")
+def half_a_batch_of_noise_twice(images, std, generator=None):
+    half = torch.randn(len(images) // 2, *images.shape[1:], generator=generator)
+    noise = torch.cat([half, half, half[: len(images) % 2]])
+    return (images + std * noise).clamp(0, 1)
+
+
+@wrong("1.2", "generators seeded differently gave the same noise", "generator=generator")
+def its_own_seeded_generator(images, std, generator=None):
+    if generator is not None:
+        generator = torch.Generator().manual_seed(0)
+    return noisy(images, std, generator)
+
+
+@wrong("1.2", "generators seeded differently gave the same noise")
+def reseeds_the_callers_generator(images, std, generator=None):
+    if generator is not None:
+        generator.manual_seed(1234)
+    return noisy(images, std, generator)
+
+
+@wrong("1.2", "the caller's generator must advance", "set_state")
+def draws_from_a_copy_of_the_generator(images, std, generator=None):
+    if generator is not None:
+        copy = torch.Generator()
+        copy.set_state(generator.get_state())
+        generator = copy
+    return noisy(images, std, generator)
+
+
 # --- Exercise 1.3: fit_code_gaussian ----------------------------------------------------------
 
 
