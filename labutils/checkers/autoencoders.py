@@ -34,10 +34,11 @@ def check_ae_step(my_ae_step: Callable) -> None:
     per_image = "MSE summed over the pixels: the loss is the mean over pixels and images."
     accumulated = sgd_update(model, mse, clear=False)[0]
     compare_update(
-        outcome.change,
+        outcome,
+        "optimizer",
         expected,
         [
-            *update_mistakes("optimizer", model, outcome, expected, accumulated, mse),
+            *update_mistakes("optimizer", model, outcome, expected, accumulated),
             (
                 "the update is about 3,920 times too large: the loss is the squared error "
                 "summed over pixels and images; the exercise asks for its mean per pixel.",

@@ -152,6 +152,21 @@ def makes_its_own_adam(model, optimizer, images):
     return step(model, torch.optim.Adam(model.parameters(), lr=1e-3), images)
 
 
+@wrong("1.1", "optimizer.step() was never called", "creates its own optimizer")
+def makes_its_own_sgd(model, optimizer, images):
+    return step(model, torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9), images)
+
+
+@wrong("1.1", "optimizer.step() was never called", "`optimizer` argument")
+def its_own_adam_with_the_chapters_settings(model, optimizer, images):
+    own = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999))
+    own.zero_grad()
+    loss = F.mse_loss(model(images), images)
+    loss.backward()
+    own.step()
+    return {"loss": loss.detach()}
+
+
 @wrong("1.1", "return the loss you called backward() on")
 def returns_the_loss_after_the_update(model, optimizer, images):
     step(model, optimizer, images)

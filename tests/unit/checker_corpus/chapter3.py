@@ -138,7 +138,12 @@ def rescales_real_again(generator, discriminator, optimizer_d, real, noise):
     return d_step(generator, discriminator, optimizer_d, real * 2 - 1, noise)
 
 
-@wrong("3.1", "generator in eval mode", "BatchNorm")
+@wrong(
+    "3.1",
+    "generator in eval mode",
+    "BatchNorm",
+    "both networks must stay in training mode, as in gan_step",
+)
 def fakes_from_an_eval_generator(generator, discriminator, optimizer_d, real, noise):
     generator.eval()
     with torch.no_grad():
@@ -151,7 +156,11 @@ def fakes_from_an_eval_generator(generator, discriminator, optimizer_d, real, no
     return loss.item()
 
 
-@wrong("3.1", "discriminator ran in eval mode")
+@wrong(
+    "3.1",
+    "discriminator ran in eval mode",
+    "both networks must stay in training mode, as in gan_step",
+)
 def discriminator_in_eval_mode(generator, discriminator, optimizer_d, real, noise):
     discriminator.eval()
     loss = d_step(generator, discriminator, optimizer_d, real, noise)
@@ -159,11 +168,33 @@ def discriminator_in_eval_mode(generator, discriminator, optimizer_d, real, nois
     return loss
 
 
-@wrong("3.1", "leaves the generator in eval mode")
+@wrong(
+    "3.1",
+    "leaves the generator in eval mode",
+    "both networks must stay in training mode, as in gan_step",
+)
 def leaves_the_generator_in_eval_mode(generator, discriminator, optimizer_d, real, noise):
     loss = d_step(generator, discriminator, optimizer_d, real, noise)
     generator.eval()
     return loss
+
+
+@wrong("3.1", "the step draws noise of its own", "generator(noise)")
+def draws_noise_of_the_generators_size(generator, discriminator, optimizer_d, real, noise):
+    z = torch.randn(len(real), generator.nz)  # (N, nz), as gan_step draws it
+    return d_step(generator, discriminator, optimizer_d, real, z)
+
+
+@wrong("3.1", "optimizer_d.step() was never called", "updates the weights by hand")
+def updates_the_weights_by_hand(generator, discriminator, optimizer_d, real, noise):
+    for p in discriminator.parameters():
+        p.grad = None
+    loss = discriminator_loss(discriminator(real), discriminator(generator(noise).detach()))
+    loss.backward()
+    with torch.no_grad():
+        for p in discriminator.parameters():
+            p -= 2e-4 * p.grad
+    return loss.item()
 
 
 @wrong("3.1", "returns a tensor, not a number")
@@ -194,7 +225,7 @@ def noise_of_the_wrong_shape(generator, discriminator, optimizer_d, real, noise)
     return d_step(generator, discriminator, optimizer_d, real, z)
 
 
-@wrong("3.1", "The change of the weights differs from the reference")
+@wrong("3.1", "the step draws noise of its own", "from the `noise` argument")
 def ignores_the_given_noise(generator, discriminator, optimizer_d, real, noise):
     return d_step(generator, discriminator, optimizer_d, real, torch.randn_like(noise))
 
