@@ -50,7 +50,7 @@ def gaussian_shape_hint(standardised: torch.Tensor, draw: str) -> str | None:
     distinct = torch.unique(standardised.detach()).numel()
     kurtosis = excess_kurtosis(standardised)
     if distinct <= 10:
-        shape = f"the noise takes only {distinct} distinct values (e.g. random signs, ±std)"
+        shape = f"the noise takes only {distinct} distinct values (e.g. random signs)"
     elif -1.5 < kurtosis < -0.9:
         shape = (
             "the noise is uniform (torch.rand, shifted and rescaled): its mean and standard "

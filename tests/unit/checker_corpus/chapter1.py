@@ -329,7 +329,7 @@ def uniform_with_the_right_std(images, std, generator=None):
     return (images + std * np.sqrt(12) * uniform).clamp(0, 1)
 
 
-@wrong("1.2", "only 2 distinct values", "Gaussian noise")
+@wrong("1.2", "only 2 distinct values (e.g. random signs)", "Gaussian noise")
 def random_signs(images, std, generator=None):
     signs = torch.randint(0, 2, images.shape, generator=generator) * 2 - 1
     return (images + std * signs).clamp(0, 1)

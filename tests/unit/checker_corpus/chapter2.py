@@ -63,6 +63,25 @@ def seeds_inside_the_function(mu, logvar):
     return sample(mu, logvar)
 
 
+@wrong("2.1", "the noise is uniform (torch.rand, shifted and rescaled)", "torch.randn_like(mu)")
+def centred_uniform_eps_with_unit_variance(mu, logvar):
+    eps = (torch.rand_like(mu) - 0.5) * 12**0.5  # mean 0, variance 1, but flat
+    return mu + eps * torch.exp(0.5 * logvar)
+
+
+@wrong("2.1", "distinct values (e.g. random signs)", "Gaussian noise")
+def random_sign_eps(mu, logvar):
+    eps = torch.randint_like(mu, 0, 2) * 2 - 1  # +-1: mean 0, variance 1
+    return mu + eps * torch.exp(0.5 * logvar)
+
+
+@wrong("2.1", "some examples share their eps", "of mu's full shape")
+def eps_for_half_the_batch(mu, logvar):
+    half = torch.randn(mu.shape[0] // 2, mu.shape[1])
+    eps = torch.cat([half, half])  # the second half of the batch repeats the first
+    return mu + eps * torch.exp(0.5 * logvar)
+
+
 @wrong("2.1", "logvar is used as sigma")
 def logvar_as_sigma(mu, logvar):
     return sample(mu, logvar, sigma=lambda lv: lv)
