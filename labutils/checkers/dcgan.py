@@ -17,10 +17,12 @@ from .core import (
     Hint,
     close,
     compare,
+    confident,
     exercise,
     fixed_generator,
     require_graph,
     require_number,
+    require_stable_with_logits,
     require_tensor,
 )
 from .updates import (
@@ -187,7 +189,8 @@ def smoothed_loss(
 @exercise("3.2", "my_smoothed_discriminator_loss")
 def check_smoothed_discriminator_loss(my_smoothed_discriminator_loss: Callable) -> None:
     """Exercise 3.2: one-sided label smoothing, real targets 1 - smoothing, fake targets 0;
-    compared with the reference for the default smoothing (0.1) and for 0.2."""
+    compared with the reference for the default smoothing (0.1) and for 0.2, then on confident
+    logits (|logit| >= 30)."""
     generator = fixed_generator(6)
     real_logits = (torch.randn(8, generator=generator) + 1).requires_grad_()  # (8,)
     fake_logits = (torch.randn(8, generator=generator) - 1).requires_grad_()  # (8,)
@@ -204,6 +207,12 @@ def check_smoothed_discriminator_loss(my_smoothed_discriminator_loss: Callable) 
             f"The loss for smoothing={s}",
         )
         require_graph(loss, "The loss")
+    sure_real, sure_fake = confident(real, generator), confident(fake, generator)  # (8,) each
+    require_stable_with_logits(
+        my_smoothed_discriminator_loss(sure_real, sure_fake),
+        smoothed_loss(sure_real.detach(), sure_fake.detach(), 0.9, 0),
+        "The loss for smoothing=0.1",
+    )
 
 
 def smoothing_mistakes(

@@ -10,7 +10,16 @@ import torch
 import torch.nn.functional as F
 
 from ..losses import kl_divergence, reconstruction_bce
-from .core import Hint, compare, exercise, fixed_generator, require_graph, require_tensor
+from .core import (
+    Hint,
+    compare,
+    confident,
+    exercise,
+    fixed_generator,
+    require_graph,
+    require_stable_with_logits,
+    require_tensor,
+)
 from .noise import gaussian_shape_hint
 
 
@@ -200,7 +209,7 @@ def check_kl_divergence(my_kl_divergence: Callable) -> None:
 @exercise("2.3", "my_beta_vae_loss")
 def check_beta_vae_loss(my_beta_vae_loss: Callable) -> None:
     """Exercise 2.3: `my_beta_vae_loss(logits, images, mu, logvar, beta)`, a scalar: BCE summed
-    over pixels + beta * KL, averaged over the batch, for two betas."""
+    over pixels + beta * KL, averaged over the batch, for two betas, then on confident logits."""
     generator = fixed_generator(4)
     logits = (2 * torch.randn(4, 1, 28, 28, generator=generator)).requires_grad_()
     images = torch.rand(4, 1, 28, 28, generator=generator)  # (4, 1, 28, 28)
@@ -259,3 +268,8 @@ def check_beta_vae_loss(my_beta_vae_loss: Callable) -> None:
     )
     hard_coded = ("beta = 4 is hard-coded: use the `beta` argument.", bce.mean() + 4 * kl.mean())
     compare(other, bce.mean() + 0.5 * kl.mean(), [hard_coded], "The loss for beta = 0.5")
+    sure = confident(logits, generator)  # (4, 1, 28, 28), half of it +-40
+    expected = reconstruction_bce(sure.detach(), images).mean() + 4 * kl.mean()
+    require_stable_with_logits(
+        my_beta_vae_loss(sure, images, mu, logvar, 4.0), expected, "The loss for beta = 4"
+    )

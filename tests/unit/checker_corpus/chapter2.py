@@ -287,6 +287,12 @@ def sum_over_pixels_over_batch_size(logits, images, mu, logvar, beta):
 
 
 @right("2.3")
+def softplus_form(logits, images, mu, logvar, beta):
+    bce = (F.softplus(logits) - images * logits).flatten(1).sum(1)  # -log p(x|z) from logits
+    return (bce + beta * kl(mu, logvar)).mean()
+
+
+@wrong("2.3", "wrong for confident logits (|logit| >= 30)", "binary_cross_entropy_with_logits")
 def sigmoid_then_bce(logits, images, mu, logvar, beta):
     bce = F.binary_cross_entropy(torch.sigmoid(logits), images, reduction="sum") / images.shape[0]
     return bce + beta * kl(mu, logvar).mean()
@@ -315,6 +321,13 @@ def loss(logits, images, mu, logvar, beta, on_kl=True, pixels="sum", batch="mean
     bce = getattr(per_pixel, pixels)(1)
     total = bce + beta * kl(mu, logvar) if on_kl else beta * bce + kl(mu, logvar)
     return getattr(total, batch)()
+
+
+@wrong("2.3", "infinite or NaN for confident logits", "log(sigmoid(logit))")
+def log_of_the_sigmoid(logits, images, mu, logvar, beta):
+    p = torch.sigmoid(logits)
+    bce = -(images * p.log() + (1 - images) * (1 - p).log()).flatten(1).sum(1)
+    return (bce + beta * kl(mu, logvar)).mean()
 
 
 @wrong("2.3", "beta multiplies the wrong term")

@@ -246,6 +246,12 @@ def scaled_ones(real_logits, fake_logits, smoothing=0.1):
 
 
 @right("3.2")
+def softplus_form(real_logits, fake_logits, smoothing=0.1):
+    t = 1 - smoothing  # -[t log D + (1 - t) log(1 - D)] = softplus(l) - t l
+    return (F.softplus(real_logits) - t * real_logits).mean() + F.softplus(fake_logits).mean()
+
+
+@wrong("3.2", "wrong for confident logits (|logit| >= 30)", "binary_cross_entropy_with_logits")
 def sigmoid_then_bce(real, fake, smoothing=0.1):
     d_real, d_fake = torch.sigmoid(real), torch.sigmoid(fake)
     return F.binary_cross_entropy(d_real, torch.full_like(d_real, 1 - smoothing)) + (
@@ -264,6 +270,14 @@ def by_hand_with_logsigmoid(real_logits, fake_logits, smoothing=0.1):
 def in_float64(real_logits, fake_logits, smoothing=0.1):
     r, f = real_logits.double(), fake_logits.double()
     return bce(r, torch.full_like(r, 1 - smoothing)) + bce(f, torch.zeros_like(f))
+
+
+@wrong("3.2", "infinite or NaN for confident logits", "F.logsigmoid")
+def log_of_the_sigmoid(real_logits, fake_logits, smoothing=0.1):
+    d_real, d_fake = torch.sigmoid(real_logits), torch.sigmoid(fake_logits)
+    t = 1 - smoothing
+    real = -(t * d_real.log() + (1 - t) * (1 - d_real).log()).mean()
+    return real - (1 - d_fake).log().mean()
 
 
 def smoothed(r, f, real_target, fake_target):
