@@ -495,6 +495,30 @@ def correlation_matrix(codes):
     return codes.mean(0), torch.corrcoef(codes.T)
 
 
-@wrong("1.3", "The mean differs from the reference")
+@wrong("1.3", "The mean of 500 correlated codes differs from the reference")
 def median_instead_of_mean(codes):
     return codes.median(0).values, torch.cov(codes.T)
+
+
+@wrong("1.3", "divides by the number of dimensions (3, codes.shape[1] - 1)", "N - 1")
+def divides_by_the_dimensions_minus_one(codes):
+    centred = codes - codes.mean(dim=0)
+    return codes.mean(dim=0), centred.T @ centred / (codes.size(1) - 1)
+
+
+@wrong("1.3", "divides by the number of dimensions (4, codes.shape[1])")
+def divides_by_the_last_dimension(codes):
+    centred = codes - codes.mean(0, keepdim=True)
+    return codes.mean(0), torch.einsum("ni,nj->ij", centred, centred) / codes.shape[-1]
+
+
+@wrong("1.3", "E[x x^T] - mean mean^T", "Subtract the mean from the codes first")
+def second_moment_minus_outer_product(codes):
+    mean = codes.mean(dim=0)
+    return mean, codes.T @ codes / len(codes) - torch.outer(mean, mean)
+
+
+@wrong("1.3", "E[x x^T] - mean mean^T", "float32", "though right for codes near 0")
+def unbiased_second_moment_minus_outer_product(codes):
+    n, mean = len(codes), codes.mean(dim=0)
+    return mean, (codes.T @ codes - n * torch.outer(mean, mean)) / (n - 1)
