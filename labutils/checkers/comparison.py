@@ -13,10 +13,12 @@ from .core import Hint, compare, exercise, fixed_generator, require_number
 
 
 def gaussian_pairs() -> dict[str, tuple[torch.Tensor, ...]]:
-    """Two test cases, (mu1, cov1, mu2, cov2) in float64: 1-D Gaussians, and 3-D ones whose
-    covariances do not commute."""
+    """Three test cases, (mu1, cov1, mu2, cov2) in float64: 1-D Gaussians, 3-D ones whose
+    covariances do not commute, and 4-D ones fitted to 3 points each, whose covariances are
+    singular (as FID's are when there are fewer images than features)."""
     generator = fixed_generator(7)
     a, b = (torch.randn(3, 3, generator=generator, dtype=torch.float64) for _ in range(2))
+    x, y = (torch.randn(3, 4, generator=generator, dtype=torch.float64) for _ in range(2))
     one_d = (
         torch.tensor([0.5]),
         torch.tensor([[2.0]]),
@@ -29,17 +31,20 @@ def gaussian_pairs() -> dict[str, tuple[torch.Tensor, ...]]:
         torch.tensor([0.0, 0.5, 1.0]),
         b @ b.T + 0.5 * torch.eye(3),
     )
+    singular = (x.mean(dim=0), torch.cov(x.T), 1.5 * y.mean(dim=0) + 0.3, torch.cov(1.5 * y.T))
     return {
         "1-D Gaussians": tuple(t.double() for t in one_d),
         "3-D Gaussians": tuple(t.double() for t in three_d),
+        "4-D Gaussians with singular covariances (3 points each)": singular,
     }
 
 
 @exercise("4.4", "my_frechet_distance")
 def check_frechet_distance(my_frechet_distance: Callable) -> None:
-    """Exercise 4.4: `my_frechet_distance(mu1, cov1, mu2, cov2) -> float`, compared with the
-    reference and its mistakes on 1-D, then on full-covariance Gaussians, in float64 and float32
-    (a float32 answer may return any float type, NumPy's included)."""
+    """Exercise 4.4: `my_frechet_distance(mu1, cov1, mu2, cov2) -> float`, d^2 (the FID's
+    convention), compared with the reference and its mistakes on 1-D, full-covariance and
+    singular Gaussians in float64, and full-covariance ones in float32 (a float32 answer may
+    return any float type, NumPy's included)."""
     from ..metrics import sqrtm_psd
 
     for case, (mu1, cov1, mu2, cov2), dtype in cases():
@@ -71,8 +76,17 @@ def check_frechet_distance(my_frechet_distance: Callable) -> None:
                     mean_term.sqrt() + traces - 2 * cross,
                 ),
                 (
-                    "this is the square root of the Fréchet distance: the FID is its square.",
+                    "this is d, the square root: the FID is d^2, the squared Fréchet distance "
+                    "|mu1 - mu2|^2 + tr(cov1 + cov2 - 2 (cov1 cov2)^(1/2)) itself, so return it "
+                    "without taking a square root.",
                     (mean_term + traces - 2 * cross).sqrt(),
+                ),
+                (
+                    "the result is NaN for singular covariances: eigenvalues of cov1 cov2 that "
+                    "are 0 in exact arithmetic come out slightly negative in floating point, and "
+                    "the square root of a negative real number is NaN. Take the square root of "
+                    "the complex eigenvalues, then the real part (or clamp the real parts at 0).",
+                    torch.tensor(math.nan),
                 ),
             ],
             f"The distance between the {case}",
@@ -81,7 +95,9 @@ def check_frechet_distance(my_frechet_distance: Callable) -> None:
 
 
 def cases() -> list[tuple[str, tuple[torch.Tensor, ...], torch.dtype]]:
-    """Each pair of Gaussians in float64, then the 3-D one in float32 (as the exercise asks)."""
+    """Each pair of Gaussians in float64, then the 3-D one in float32 (as the exercise asks; in
+    float32 the singular pair is where the short way is expected to go wrong, so it is not
+    checked)."""
     pairs = gaussian_pairs()
     found = [(case, pair, torch.float64) for case, pair in pairs.items()]
     return found + [("3-D Gaussians in float32", pairs["3-D Gaussians"], torch.float32)]
@@ -108,33 +124,84 @@ def check_class_entropy(my_class_entropy: Callable) -> None:
             "the result is NaN: a digit that is never predicted gives 0 * log(0); its term "
             "should count as 0 (leave out the empty classes)."
         )
-        compare(
-            torch.tensor(value),
-            entropy,
-            [
-                (
-                    "the entropy is in bits (log base 2): use the natural log, for nats.",
-                    entropy / math.log(2),
-                ),
-                (
-                    "the logarithm is base 10: use the natural log, for nats.",
-                    entropy / math.log(10),
-                ),
-                (
-                    "the counts are not normalised into probabilities: divide by the number of "
-                    "labels first.",
-                    -(present * present.log()).sum(),
-                ),
-                ("the sign is flipped: entropy is -sum p log p, never negative.", -entropy),
-                (
-                    "this is the entropy of the digits that occur, as if equally common "
-                    "(log of their number): weigh each by its probability.",
-                    torch.tensor(float(len(present))).log(),
-                ),
-                (nan_hint, torch.tensor(math.nan)),
-            ],
-            f"The entropy for {case}",
+        what = f"The entropy for {case}"
+        mistakes = [*entropy_mistakes(labels, present, entropy), (nan_hint, torch.tensor(math.nan))]
+        try:
+            compare(torch.tensor(value), entropy, mistakes, what)
+        except Hint as hint:
+            if str(hint).startswith(what):  # no known mistake: say which property fails
+                raise Hint(f"{hint} {entropy_property(value)}") from None
+            raise
+
+
+def entropy_property(value: float) -> str:
+    """What an entropy of 10 classes must satisfy, said about a `value` that is not the right
+    one and matches no known mistake."""
+    if not 0 <= value <= math.log(10) + 1e-9:
+        return (
+            f"The entropy of a histogram of 10 digits lies between 0 (one digit only) and "
+            f"log 10 = {math.log(10):.4f} nats (all equally common); {value:.6g} is outside: "
+            "check the probabilities (count / number of labels) and the sign."
         )
+    return (
+        "It is in the possible range, [0, log 10], but not -sum p log p of the digits' "
+        "frequencies p = count / number of labels: check how the histogram is counted."
+    )
+
+
+def entropy_terms(probabilities: torch.Tensor) -> torch.Tensor:
+    """-p log p for each non-zero probability."""
+    return -(probabilities * probabilities.log())
+
+
+def entropy_mistakes(
+    labels: torch.Tensor, present: torch.Tensor, entropy: torch.Tensor
+) -> list[tuple[str, torch.Tensor]]:
+    """The entropies the usual mistakes give for `labels`, with their hints."""
+    nine_bins = torch.histc(labels.double(), bins=9, min=0, max=9)  # (9,): two digits merged
+    nine_bins = nine_bins[nine_bins > 0] / nine_bins.sum()
+    smoothed = (torch.bincount(labels, minlength=10).double() + 1) / (len(labels) + 10)  # (10,)
+    return [
+        (
+            "the entropy is in bits (log base 2): use the natural log, for nats.",
+            entropy / math.log(2),
+        ),
+        ("the logarithm is base 10: use the natural log, for nats.", entropy / math.log(10)),
+        (
+            "the counts are not normalised into probabilities: divide by the number of "
+            "labels first.",
+            -(present * present.log()).sum(),
+        ),
+        ("the sign is flipped: entropy is -sum p log p, never negative.", -entropy),
+        (
+            "this is the entropy of the digits that occur, as if equally common "
+            "(log of their number): weigh each by its probability.",
+            torch.tensor(float(len(present))).log(),
+        ),
+        (
+            "the counts are divided by 10, the number of classes: a probability is a count "
+            "divided by the number of labels, so that the probabilities sum to 1.",
+            entropy_terms(present / 10).sum(),
+        ),
+        (
+            "the terms -p log p are averaged: the entropy is their sum over the digits.",
+            entropy / len(present),
+        ),
+        (
+            "the terms -p log p are averaged over the 10 classes: the entropy is their sum.",
+            entropy / 10,
+        ),
+        (
+            "the histogram does not have one bin per digit (torch.histc with 9 bins merges two "
+            "digits): count each digit 0-9, e.g. torch.bincount(labels, minlength=10).",
+            entropy_terms(nine_bins).sum(),
+        ),
+        (
+            "the counts are smoothed (one added to each digit's count): a digit that never "
+            "occurs has probability 0 and adds nothing to the entropy.",
+            entropy_terms(smoothed).sum(),
+        ),
+    ]
 
 
 def feature_sets() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:

@@ -86,7 +86,7 @@ def norm_not_squared(mu1, cov1, mu2, cov2):
     return distance(mu1, cov1, mu2, cov2, mean=lambda a, b: (a - b).norm())
 
 
-@wrong("4.4", "square root of the Fréchet distance")
+@wrong("4.4", "this is d, the square root", "the FID is d^2, the squared Fréchet distance")
 def square_root_of_the_distance(mu1, cov1, mu2, cov2):
     return distance(mu1, cov1, mu2, cov2) ** 0.5
 
@@ -124,6 +124,18 @@ def returns_the_eigenvalues_too(mu1, cov1, mu2, cov2):
 @wrong("4.4", "The distance between the 1-D Gaussians is", "the reference gives")
 def eigenvalues_of_the_sum(mu1, cov1, mu2, cov2):
     return distance(mu1, cov1, mu2, cov2, cross=torch.linalg.eigvals(cov1 + cov2).sqrt().sum().real)
+
+
+@wrong("4.4", "NaN for singular covariances", "clamp the real parts at 0")
+def square_roots_of_the_real_parts(mu1, cov1, mu2, cov2):
+    cross = torch.linalg.eigvals(cov1 @ cov2).real.sqrt().sum()  # NaN for a slightly negative one
+    return distance(mu1, cov1, mu2, cov2, cross=cross)
+
+
+@right("4.4")
+def clamped_real_parts(mu1, cov1, mu2, cov2):
+    cross = torch.linalg.eigvals(cov1 @ cov2).real.clamp(min=0).sqrt().sum()
+    return distance(mu1, cov1, mu2, cov2, cross=cross)
 
 
 @wrong("4.4", "should be a single number", "a str")
@@ -222,29 +234,42 @@ def returns_the_histogram(predicted_labels):
     return torch.bincount(predicted_labels, minlength=10) / len(predicted_labels)
 
 
-@wrong("4.5", "The entropy for ten equally common digits is", "the reference gives")
+@wrong("4.5", "the counts are divided by 10, the number of classes")
 def divides_by_ten(predicted_labels):
     counts = torch.bincount(predicted_labels, minlength=10).double()
     p = counts[counts > 0] / 10
     return float(-(p * p.log()).sum())
 
 
-@wrong("4.5", "The entropy for ten equally common digits is", "the reference gives")
+@wrong("4.5", "the terms -p log p are averaged", "their sum")
 def mean_instead_of_sum(predicted_labels):
     return entropy(predicted_labels, reduce=torch.mean)
 
 
-@wrong("4.5", "The entropy for ten equally common digits is")
+@wrong("4.5", "does not have one bin per digit", "torch.bincount")
 def histc_with_nine_bins(predicted_labels):
     counts = torch.histc(predicted_labels.float(), bins=9, min=0, max=9)
     p = counts[counts > 0] / counts.sum()
     return float(-(p * p.log()).sum())
 
 
-@wrong("4.5", "The entropy for a histogram where digits 2 and 5 never occur", "the reference gives")
+@wrong("4.5", "the counts are smoothed", "a digit that never occurs has probability 0")
 def plus_one_smoothing(predicted_labels):
     counts = torch.bincount(predicted_labels, minlength=10).double() + 1
     p = counts / counts.sum()
+    return float(-(p * p.log()).sum())
+
+
+@wrong("4.5", "lies between 0", "log 10 = 2.3026 nats", "is outside")
+def forgets_the_weights(predicted_labels):
+    p = torch.bincount(predicted_labels, minlength=10).double() / len(predicted_labels)
+    return float(-p[p > 0].log().sum())  # -sum log p: the p in front is missing
+
+
+@wrong("4.5", "It is in the possible range", "not -sum p log p of the digits' frequencies")
+def normalised_by_the_largest_count(predicted_labels):
+    counts = torch.bincount(predicted_labels, minlength=10).double()
+    p = counts[counts > 0] / counts.max()  # 1 for the most common digit: no distribution
     return float(-(p * p.log()).sum())
 
 
