@@ -111,7 +111,7 @@ def check_class_entropy(my_class_entropy: Callable) -> None:
     skewed = torch.repeat_interleave(torch.arange(10), counts)  # (100,)
     skewed = skewed[torch.randperm(100, generator=fixed_generator())]
     cases = {
-        "ten equally common digits": torch.arange(100) % 10,
+        "ten equally common digits": torch.arange(200) % 10,  # 20 of each: counts != 10
         "a histogram where digits 2 and 5 never occur": skewed,
     }
     for case, labels in cases.items():
