@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import torch
 
-from ..metrics import Manifold, manifold, precision_recall, squared_distances
+from ..metrics import Manifold, precision_recall, squared_distances
 from .core import Hint, compare, exercise, fixed_generator, require_number
 
 
@@ -205,14 +205,22 @@ def entropy_mistakes(
 
 
 def feature_sets() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    """Cases (real (N, 4), generated (M, 4)): two overlapping clouds of different sizes, and a
-    generated set that is a subset of the real one (precision 1, recall below 1)."""
+    """Cases (real (N, 4), generated (M, 4)): two overlapping clouds of different sizes, a
+    generated set that is a subset of the real one (precision 1, recall below 1), and integer
+    points with repeats, where distances equal radii exactly (in any float precision)."""
     generator = fixed_generator(46)
     real = torch.randn(120, 4, generator=generator, dtype=torch.float64)
     shifted = torch.randn(90, 4, generator=generator, dtype=torch.float64) * 0.7 + 0.8
+    grid = torch.randint(0, 3, (12, 4), generator=fixed_generator(47)).double()  # (12, 4)
+    grid = torch.cat([grid, grid[:3]])  # (15, 4): three points twice, radius 0 at k=1
+    near = torch.randint(0, 3, (6, 4), generator=fixed_generator(47)).double()  # (6, 4)
     return {
         "two overlapping clouds": (real, shifted),
         "a subset of the real points": (real, real[:40]),
+        "points on a grid, some repeated (ties: distance = radius)": (
+            grid,
+            torch.cat([grid[:4], near]),
+        ),
     }
 
 
@@ -229,9 +237,30 @@ def require_pair(value: object) -> torch.Tensor:
         raise Hint(f"precision and recall should be numbers between 0 and 1 ({error}).") from error
 
 
-def reference(real: torch.Tensor, generated: torch.Tensor, k: int) -> torch.Tensor:
-    """The library's (precision, recall) as a float64 tensor (2,)."""
-    return torch.tensor(precision_recall(manifold(real, k), manifold(generated, k)))
+INSIDE = (
+    "(Inside means at a distance <= the radius. The features given are float64: computing in "
+    "float64, e.g. after casting with .double(), is right.)"
+)
+
+
+def squared_radii(points: torch.Tensor, k: int) -> torch.Tensor:
+    """Squared distance (N,) of each point to its k-th nearest other point (the first of the
+    k + 1 nearest is the point itself, at distance 0)."""
+    return squared_distances(points, points).topk(k + 1, dim=1, largest=False).values[:, k]
+
+
+def reference(
+    real: torch.Tensor, generated: torch.Tensor, k: int, strict: bool = False
+) -> torch.Tensor:
+    """(precision, recall) as a float64 tensor (2,), as `metrics.precision_recall` defines them,
+    with squared distances compared with squared radii, so that a distance equal to a radius is
+    a tie in any precision. `strict=True`: the mistake of counting a point on a ball's boundary
+    as outside (<)."""
+    inside = torch.lt if strict else torch.le
+    distances = squared_distances(generated, real)  # (M, N)
+    precision = inside(distances, squared_radii(real, k)[None, :]).any(dim=1)  # (M,)
+    recall = inside(distances, squared_radii(generated, k)[:, None]).any(dim=0)  # (N,)
+    return torch.stack([precision.double().mean(), recall.double().mean()])
 
 
 def with_self_as_neighbour(real: torch.Tensor, generated: torch.Tensor, k: int) -> torch.Tensor:
@@ -270,4 +299,19 @@ def check_precision_recall(my_precision_recall: Callable) -> None:
                         with_self_as_neighbour(real, generated, k),
                     )
                 )
-            compare(actual, expected, mistakes, f"(precision, recall) for {case} with k={k}")
+            strict = reference(real, generated, k, strict=True)
+            if not torch.equal(strict, expected):
+                mistakes.append(
+                    (
+                        "a point exactly on a ball's boundary is counted as outside: inside means "
+                        "at a distance <= the radius (a repeated point has radius 0 at k=1).",
+                        strict,
+                    )
+                )
+            what = f"(precision, recall) for {case} with k={k}"
+            try:
+                compare(actual, expected, mistakes, what)
+            except Hint as hint:
+                if str(hint).startswith(what):  # no known mistake: say what the check assumes
+                    raise Hint(f"{hint} {INSIDE}") from None
+                raise

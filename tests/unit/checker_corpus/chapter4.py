@@ -322,10 +322,12 @@ def float32_kthvalue(real, generated, k):
     return precision, recall
 
 
-@right("4.6")
+@wrong(
+    "4.6", "a point exactly on a ball's boundary is counted as outside", "distance <= the radius"
+)
 def numpy_partition_strict(real, generated, k):
-    # Strict < is the same here: a point on the rim of a ball is a tie of two distances, which
-    # happens only for points of both sets, and those lie at distance 0 from their own ball.
+    # Strict <: wrong only at ties (a repeated point, or integer features), which random
+    # clouds never have: the grid case of the checker has them.
     real, generated = real.numpy(), generated.numpy()
 
     def dist(a, b):
@@ -556,3 +558,13 @@ def ignores_k(real, generated, k=3):
 def rounded_for_printing(real, generated, k):
     precision, recall = precision_recall_with(real, generated, k)
     return round(precision, 2), round(recall, 2)
+
+
+@wrong("4.6", "differs from the reference", "Inside means at a distance <= the radius", "float64")
+def radii_measured_to_the_other_set(real, generated, k):
+    distances = torch.cdist(generated, real)  # (M, N)
+    real_radii = distances.topk(k, dim=0, largest=False).values[k - 1]  # (N,) to generated points
+    generated_radii = distances.topk(k, dim=1, largest=False).values[:, k - 1]  # (M,) to real
+    precision = (distances <= real_radii[None, :]).any(dim=1).double().mean()
+    recall = (distances <= generated_radii[:, None]).any(dim=0).double().mean()
+    return float(precision), float(recall)
