@@ -140,6 +140,17 @@ def test_bands_file_agrees_with_the_recorder(recorder):
                 assert low < mean < high
 
 
+def test_the_reference_runs_train_the_chapters_solution_which_passes_its_checker(recorder):
+    """Exercise 1.2's solution is written once, in chapter 1: the recorder executes its cell's
+    definitions (not a copy), and that solution passes the exercise's checker."""
+    chapter = recorder.CHAPTER.resolve()
+    assert chapter == ROOT / "book" / "01-autoencoders.ipynb"
+    for name in ("add_noise", "denoising_step"):
+        assert Path(getattr(recorder, name).__code__.co_filename) == chapter
+    assert recorder.settings("denoising-ae", "smoke")["noise_std"] == recorder.SOLUTION["NOISE_STD"]
+    assert checkers.check_add_noise(recorder.add_noise)
+
+
 @pytest.mark.parametrize("run", ["denoising-ae", "beta-vae"])
 def test_reference_run_from_a_new_seed_is_on_track(recorder, run, monkeypatch):
     history = recorder.train_run(run, "smoke", seed=11)  # the bands used seeds 0 to 4
