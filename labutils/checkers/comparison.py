@@ -1,5 +1,5 @@
-"""Checkers of chapter 4 (comparing the models): the Fréchet distance the direct way, the
-entropy of the predicted digits, and precision and recall."""
+"""Checkers of chapter 4 (comparing the models): the Fréchet distance the direct way and the
+entropy of the predicted digits (precision and recall: `precision_recall`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from collections.abc import Callable
 
 import torch
 
-from ..metrics import Manifold, precision_recall, squared_distances
 from .core import Hint, compare, exercise, fixed_generator, require_number
 
 
@@ -202,116 +201,3 @@ def entropy_mistakes(
             entropy_terms(smoothed).sum(),
         ),
     ]
-
-
-def feature_sets() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    """Cases (real (N, 4), generated (M, 4)): two overlapping clouds of different sizes, a
-    generated set that is a subset of the real one (precision 1, recall below 1), and integer
-    points with repeats, where distances equal radii exactly (in any float precision)."""
-    generator = fixed_generator(46)
-    real = torch.randn(120, 4, generator=generator, dtype=torch.float64)
-    shifted = torch.randn(90, 4, generator=generator, dtype=torch.float64) * 0.7 + 0.8
-    grid = torch.randint(0, 3, (12, 4), generator=fixed_generator(47)).double()  # (12, 4)
-    grid = torch.cat([grid, grid[:3]])  # (15, 4): three points twice, radius 0 at k=1
-    near = torch.randint(0, 3, (6, 4), generator=fixed_generator(47)).double()  # (6, 4)
-    return {
-        "two overlapping clouds": (real, shifted),
-        "a subset of the real points": (real, real[:40]),
-        "points on a grid, some repeated (ties: distance = radius)": (
-            grid,
-            torch.cat([grid[:4], near]),
-        ),
-    }
-
-
-def require_pair(value: object) -> torch.Tensor:
-    """The learner's (precision, recall) as a float64 tensor (2,), or a Hint saying what it is.
-    A tensor or array of shape (2,) counts as a pair: it unpacks like one."""
-    if getattr(value, "shape", None) is not None and tuple(value.shape) == (2,):
-        value = list(value)  # two 0-d tensors or NumPy scalars
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise Hint(f"Return two numbers, (precision, recall); got {type(value).__name__}.")
-    try:
-        return torch.tensor([float(number) for number in value], dtype=torch.float64)
-    except (TypeError, ValueError, RuntimeError) as error:
-        raise Hint(f"precision and recall should be numbers between 0 and 1 ({error}).") from error
-
-
-INSIDE = (
-    "(Inside means at a distance <= the radius. The features given are float64: computing in "
-    "float64, e.g. after casting with .double(), is right.)"
-)
-
-
-def squared_radii(points: torch.Tensor, k: int) -> torch.Tensor:
-    """Squared distance (N,) of each point to its k-th nearest other point (the first of the
-    k + 1 nearest is the point itself, at distance 0)."""
-    return squared_distances(points, points).topk(k + 1, dim=1, largest=False).values[:, k]
-
-
-def reference(
-    real: torch.Tensor, generated: torch.Tensor, k: int, strict: bool = False
-) -> torch.Tensor:
-    """(precision, recall) as a float64 tensor (2,), as `metrics.precision_recall` defines them,
-    with squared distances compared with squared radii, so that a distance equal to a radius is
-    a tie in any precision. `strict=True`: the mistake of counting a point on a ball's boundary
-    as outside (<)."""
-    inside = torch.lt if strict else torch.le
-    distances = squared_distances(generated, real)  # (M, N)
-    precision = inside(distances, squared_radii(real, k)[None, :]).any(dim=1)  # (M,)
-    recall = inside(distances, squared_radii(generated, k)[:, None]).any(dim=0)  # (N,)
-    return torch.stack([precision.double().mean(), recall.double().mean()])
-
-
-def with_self_as_neighbour(real: torch.Tensor, generated: torch.Tensor, k: int) -> torch.Tensor:
-    """The usual mistake: each point counted among its own k nearest neighbours, so its radius is
-    the distance to the (k-1)-th other point (0 for k = 1)."""
-
-    def counting_itself(points: torch.Tensor) -> Manifold:
-        distances = squared_distances(points, points).topk(k, dim=1, largest=False).values
-        return Manifold(points.double(), distances[:, k - 1].sqrt())  # (N, D), (N,)
-
-    return torch.tensor(precision_recall(counting_itself(real), counting_itself(generated)))
-
-
-@exercise("4.6", "my_precision_recall")
-def check_precision_recall(my_precision_recall: Callable) -> None:
-    """Exercise 4.6: `my_precision_recall(real, generated, k) -> (precision, recall)`, compared
-    with the library and its usual mistakes on two cases and two values of k (k=3 first: at
-    k=1, counting the point itself gives balls of radius 0 and (0, 0), like many other mistakes)."""
-    for case, (real, generated) in feature_sets().items():
-        for k in (3, 1):
-            actual = require_pair(my_precision_recall(real.clone(), generated.clone(), k))
-            expected = reference(real, generated, k)
-            mistakes = [
-                (
-                    "precision and recall are swapped: precision asks how many generated points "
-                    "lie in the real manifold, recall how many real points lie in the generated "
-                    "one.",
-                    expected.flip(0),
-                ),
-            ]
-            if k > 1:  # with k=1 the mistake gives radius-0 balls: (0, 0), no sign of its cause
-                mistakes.append(
-                    (
-                        "each point's radius counts the point itself as its nearest "
-                        "neighbour: take the k-th nearest *other* point.",
-                        with_self_as_neighbour(real, generated, k),
-                    )
-                )
-            strict = reference(real, generated, k, strict=True)
-            if not torch.equal(strict, expected):
-                mistakes.append(
-                    (
-                        "a point exactly on a ball's boundary is counted as outside: inside means "
-                        "at a distance <= the radius (a repeated point has radius 0 at k=1).",
-                        strict,
-                    )
-                )
-            what = f"(precision, recall) for {case} with k={k}"
-            try:
-                compare(actual, expected, mistakes, what)
-            except Hint as hint:
-                if str(hint).startswith(what):  # no known mistake: say what the check assumes
-                    raise Hint(f"{hint} {INSIDE}") from None
-                raise
