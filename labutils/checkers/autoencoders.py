@@ -146,6 +146,11 @@ def noise_statistics_checks(add_noise: Callable) -> None:
             "full shape)."
         )
     independence_checks(noise)
+    if add_noise(torch.ones(8, 1, 28, 28), 0.1).mean() < 0.5:  # about 0.96 when right
+        raise Hint(
+            "the output does not contain the images (white images come back near 0): return "
+            "the images plus the noise, clipped to [0, 1], not the noise alone."
+        )
     # 50,176 draws: the sample sd is within 3% of 0.1 and the mean within 0.005 of 0 unless they
     # are 10 standard errors off, so a correct answer fails with a probability below 1e-20.
     if abs(spread / 0.1 - 1) < 0.03 and abs(centre) < 0.005:

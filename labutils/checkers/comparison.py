@@ -71,6 +71,23 @@ def check_frechet_distance(my_frechet_distance: Callable) -> None:
                     mean_term + traces - 2 * (root1 @ sqrtm_psd(cov2)).trace(),
                 ),
                 (
+                    "torch.linalg.eigvalsh assumes a symmetric matrix and reads only one of its "
+                    "triangles, but cov1 cov2 is not symmetric: use torch.linalg.eigvals.",
+                    mean_term
+                    + traces
+                    - 2 * torch.linalg.eigvalsh(cov1 @ cov2).clamp(min=0).sqrt().sum(),
+                ),
+                (
+                    "these are the eigenvalues of cov1 + cov2: the term is the trace of the "
+                    "square root of the product, tr((cov1 cov2)^(1/2)).",
+                    mean_term + traces - 2 * torch.linalg.eigvals(cov1 + cov2).sqrt().sum().real,
+                ),
+                (
+                    "the trace of cov1 is counted twice and that of cov2 not at all: the formula "
+                    "adds tr(cov1) + tr(cov2).",
+                    mean_term + 2 * cov1.trace() - 2 * cross,
+                ),
+                (
                     "the mean term is not squared: use the squared distance |mu1 - mu2|^2.",
                     mean_term.sqrt() + traces - 2 * cross,
                 ),

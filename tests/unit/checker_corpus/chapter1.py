@@ -302,9 +302,14 @@ def numpy_noise(images, std, generator=None):
     return (images + noise).clamp(0, 1)
 
 
-@wrong("1.2", "expected mean 0 and standard deviation 0.1")
+@wrong("1.2", "the output does not contain the images", "not the noise alone")
 def returns_the_noise_only(images, std, generator=None):
     return (std * torch.randn(images.shape, generator=generator)).clamp(0, 1)
+
+
+@wrong("1.2", "expected mean 0 and standard deviation 0.1")
+def noise_of_an_unknown_scale(images, std, generator=None):
+    return noisy(images, std, generator, scale=lambda s: 0.6 * s)
 
 
 @wrong("1.2", "clip the noisy images to [0, 1]")

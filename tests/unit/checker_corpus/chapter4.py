@@ -97,7 +97,7 @@ def forgets_the_real_part(mu1, cov1, mu2, cov2):
     return mean_term + traces - 2 * torch.linalg.eigvals(cov1 @ cov2).sqrt().sum()
 
 
-@wrong("4.4", "The distance between the 1-D Gaussians is", "the reference gives")
+@wrong("4.4", "the trace of cov1 is counted twice", "tr(cov1) + tr(cov2)")
 def first_trace_twice(mu1, cov1, mu2, cov2):
     cross = torch.linalg.eigvals(cov1 @ cov2).sqrt().sum().real
     return float((mu1 - mu2).pow(2).sum() + 2 * cov1.trace() - 2 * cross)
@@ -109,7 +109,7 @@ def mean_term_not_summed(mu1, cov1, mu2, cov2):
     return (mu1 - mu2).pow(2) + cov1.trace() + cov2.trace() - 2 * cross
 
 
-@wrong("4.4", "The distance between the 3-D Gaussians", "the reference gives")
+@wrong("4.4", "eigvalsh assumes a symmetric matrix", "use torch.linalg.eigvals")
 def eigvalsh_of_a_non_symmetric_product(mu1, cov1, mu2, cov2):
     cross = torch.linalg.eigvalsh(cov1 @ cov2).clamp(min=0).sqrt().sum()
     return distance(mu1, cov1, mu2, cov2, cross=cross)
@@ -121,7 +121,7 @@ def returns_the_eigenvalues_too(mu1, cov1, mu2, cov2):
     return distance(mu1, cov1, mu2, cov2), eigenvalues
 
 
-@wrong("4.4", "The distance between the 1-D Gaussians is", "the reference gives")
+@wrong("4.4", "these are the eigenvalues of cov1 + cov2", "of the product")
 def eigenvalues_of_the_sum(mu1, cov1, mu2, cov2):
     return distance(mu1, cov1, mu2, cov2, cross=torch.linalg.eigvals(cov1 + cov2).sqrt().sum().real)
 
@@ -136,6 +136,11 @@ def square_roots_of_the_real_parts(mu1, cov1, mu2, cov2):
 def clamped_real_parts(mu1, cov1, mu2, cov2):
     cross = torch.linalg.eigvals(cov1 @ cov2).real.clamp(min=0).sqrt().sum()
     return distance(mu1, cov1, mu2, cov2, cross=cross)
+
+
+@wrong("4.4", "The distance between the 1-D Gaussians is", "the reference gives")
+def an_unknown_offset(mu1, cov1, mu2, cov2):
+    return distance(mu1, cov1, mu2, cov2) + 0.25
 
 
 @wrong("4.4", "should be a single number", "a str")
