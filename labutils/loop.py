@@ -46,6 +46,8 @@ def fit(
     `test_<metric>` to one value per epoch, `step_<metric>` to one value per step, and
     `seconds` to each epoch's wall time. `checkpoint` saves the run after every epoch (and
     resumes it if asked); `monitor(history)` runs after every epoch (e.g. a GANMonitor).
+    A step must return its metrics as a dict of 0-d tensors, the same names at every step;
+    anything else (a float, a bare tensor, a tuple) stops `fit` with a TypeError naming the step.
 
     When it goes wrong, `fit` stops and returns the history so far, with a `stopped` entry:
     - a NaN or infinite metric: on the CPU every step is checked, so training stops right after
