@@ -20,6 +20,7 @@ import tomllib
 import torch
 
 from labutils import checkers
+from labutils.checkers import noise
 
 ROOT = Path(__file__).resolve().parents[2]
 BANDS = ROOT / "labutils" / "checkers" / checkers.BANDS_FILE
@@ -252,3 +253,43 @@ def test_a_run_off_the_band_is_told_the_reference_settings():
         result.message
     )
     assert result.message.endswith("on the first 2,000 training images.)"), result.message
+
+
+# --- The statistical tests of random draws (labutils/checkers/noise.py) --------------------------
+
+
+def test_ks_distance_of_exact_normal_quantiles_is_half_a_step():
+    n = 1000
+    quantiles = torch.special.ndtri((torch.arange(n, dtype=torch.float64) + 0.5) / n)
+    assert noise.ks_distance(quantiles) == pytest.approx(0.5 / n, abs=1e-12)
+
+
+def test_uniform_noise_of_unit_variance_is_far_from_normal_and_named():
+    uniform = (torch.rand(50_000, generator=torch.Generator().manual_seed(0)) - 0.5) * 12**0.5
+    distance = noise.ks_distance(uniform)
+    assert abs(distance - 0.057) < 0.01  # the distance of the two CDFs, computed exactly
+    assert distance > noise.KS_LIMIT
+    assert "the noise is uniform" in noise.gaussian_shape_hint(uniform, "torch.randn")
+
+
+def test_correct_draws_stay_below_the_limits_with_their_stated_margin():
+    """The limits are stated as many standard errors from a correct sample: over 30 seeds the
+    largest distance and correlation stay well inside them."""
+    distances, correlations = [], []
+    for seed in range(30):
+        noise = torch.randn(64, 1, 28, 28, generator=torch.Generator().manual_seed(seed))
+        distances.append(noise.ks_distance(noise))
+        correlations.append(noise.correlation(noise[..., :-1], noise[..., 1:]))
+    assert max(distances) < noise.KS_LIMIT / 2
+    assert max(map(abs, correlations)) < noise.CORRELATION_LIMIT / 10
+    assert noise.shared_between(noise.flatten(1)) is None
+
+
+def test_noise_shared_along_a_row_or_between_images_is_found():
+    noise = torch.randn(8, 1, 28, 1, generator=torch.Generator().manual_seed(0)).expand(
+        8, 1, 28, 28
+    )
+    assert noise.shared_along(noise, 3) and not noise.shared_along(noise, 2)
+    images = torch.randn(6, 784, generator=torch.Generator().manual_seed(1))
+    images[4] = images[1]
+    assert noise.shared_between(images) == (1, 4)
