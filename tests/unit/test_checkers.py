@@ -277,19 +277,17 @@ def test_correct_draws_stay_below_the_limits_with_their_stated_margin():
     largest distance and correlation stay well inside them."""
     distances, correlations = [], []
     for seed in range(30):
-        noise = torch.randn(64, 1, 28, 28, generator=torch.Generator().manual_seed(seed))
-        distances.append(noise.ks_distance(noise))
-        correlations.append(noise.correlation(noise[..., :-1], noise[..., 1:]))
+        draws = torch.randn(64, 1, 28, 28, generator=torch.Generator().manual_seed(seed))
+        distances.append(noise.ks_distance(draws))
+        correlations.append(noise.correlation(draws[..., :-1], draws[..., 1:]))
     assert max(distances) < noise.KS_LIMIT / 2
     assert max(map(abs, correlations)) < noise.CORRELATION_LIMIT / 10
-    assert noise.shared_between(noise.flatten(1)) is None
+    assert noise.shared_between(draws.flatten(1)) is None
 
 
 def test_noise_shared_along_a_row_or_between_images_is_found():
-    noise = torch.randn(8, 1, 28, 1, generator=torch.Generator().manual_seed(0)).expand(
-        8, 1, 28, 28
-    )
-    assert noise.shared_along(noise, 3) and not noise.shared_along(noise, 2)
+    rows = torch.randn(8, 1, 28, 1, generator=torch.Generator().manual_seed(0)).expand(8, 1, 28, 28)
+    assert noise.shared_along(rows, 3) and not noise.shared_along(rows, 2)
     images = torch.randn(6, 784, generator=torch.Generator().manual_seed(1))
     images[4] = images[1]
     assert noise.shared_between(images) == (1, 4)
