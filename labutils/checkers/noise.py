@@ -47,7 +47,7 @@ def gaussian_shape_hint(standardised: torch.Tensor, draw: str) -> str | None:
     distance = ks_distance(standardised)
     if distance <= KS_LIMIT:
         return None
-    distinct = torch.unique(standardised.detach()).numel()
+    distinct = torch.unique(standardised.detach().double().round(decimals=4)).numel()
     kurtosis = excess_kurtosis(standardised)
     if distinct <= 10:
         shape = f"the noise takes only {distinct} distinct values (e.g. random signs)"

@@ -69,7 +69,7 @@ def centred_uniform_eps_with_unit_variance(mu, logvar):
     return mu + eps * torch.exp(0.5 * logvar)
 
 
-@wrong("2.1", "distinct values (e.g. random signs)", "Gaussian noise")
+@wrong("2.1", "only 2 distinct values (e.g. random signs)", "Gaussian noise")
 def random_sign_eps(mu, logvar):
     eps = torch.randint_like(mu, 0, 2) * 2 - 1  # +-1: mean 0, variance 1
     return mu + eps * torch.exp(0.5 * logvar)
