@@ -3,12 +3,14 @@
 Each check raises one sentence that names the problem and its fix. The cheap checks (type, shape,
 dtype: no data is read) run on every call, models' `forward` included. The checks that read the
 data (value range, non-finite pixels) cost one host synchronisation on a GPU, so they run once
-per call of a recipe, a metric or a sampler, on the whole data, never inside a training step.
+per call of a recipe, a metric or a sampler, on the whole data; inside a training step they run
+on every call only on the CPU (see `check_step_images`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 
@@ -140,3 +142,95 @@ def container_hint(data: object) -> str:
     else:
         fix = "pass the data as tensors"
     return f"a tensor or a tuple of tensors, got {kind}: {fix}."
+
+
+STEP_CHECK_EVERY = 100  # off the CPU, a step's pixels are checked on its 1st, 101st, ... call
+step_calls: dict[str, int] = {}  # calls of each step function so far, for that schedule
+
+
+def check_step_images(images: object, who: str) -> torch.Tensor:
+    """A training step's check of its batch: shaped (N, 1, 28, 28), pixels in [0, 1].
+
+    A learner's own loop over `vae_step` with `x * 255` would otherwise train on nonsense without
+    a word. On the CPU the range is read on every call (microseconds beside the step); on a GPU,
+    where a read waits for the device, on the first call and every STEP_CHECK_EVERY-th after.
+    """
+    check_images(images, who)
+    calls = step_calls.get(who, 0)
+    step_calls[who] = calls + 1
+    if images.device.type == "cpu" or calls % STEP_CHECK_EVERY == 0:
+        check_unit_range(images, who)
+    return images
+
+
+def require(value: object, name: str, expected: type | tuple[type, ...], what: str) -> object:
+    """Return `value` if it is an instance of `expected`, else a TypeError naming the argument
+    `name`, `what` it should be, and what it is."""
+    if not isinstance(value, expected):
+        raise TypeError(f"{name} must be {what}, got {describe_value(value)}.")
+    return value
+
+
+def require_callable(value: object, name: str, example: str) -> Callable:
+    """Return `value` if it can be called, else a TypeError naming the argument and an example."""
+    if not callable(value):
+        raise TypeError(f"{name} must be a function, e.g. {example}; got {describe_value(value)}.")
+    return value
+
+
+def short(value: object) -> str:
+    """`value`'s repr, cut to one short line, for an error message."""
+    text = repr(value).splitlines()[0] if repr(value) else ""
+    return f"({text[:60]}{'...' if len(text) > 60 else ''})"
+
+
+STEP_RETURN = (
+    'a dict of metrics, each a 0-d tensor, e.g. {"loss": loss.detach()} (fit averages them '
+    "per epoch)"
+)
+
+
+def step_name(step: object) -> str:
+    """How an error message names a step function: its name, or 'the lambda' for a lambda."""
+    name = getattr(step, "__name__", type(step).__name__)
+    return "the step (a lambda)" if name == "<lambda>" else f"the step {name}"
+
+
+def check_step_metrics(
+    metrics: object, step: object, names: list[str] | None = None
+) -> dict[str, torch.Tensor]:
+    """Make sure what `step` returned is what `fit` records: a non-empty dict of 0-d tensors,
+    with the same names as the first step's (`names`). Type and shape only: no data is read."""
+    who = f"fit: {step_name(step)}"
+    if not isinstance(metrics, dict) or not metrics:
+        got = "an empty dict" if isinstance(metrics, dict) else describe_value(metrics)
+        raise TypeError(f"{who} returned {got}; a step must return {STEP_RETURN}.")
+    for name, value in metrics.items():
+        if not isinstance(value, torch.Tensor):
+            fix = " (return loss.detach(), not loss.item())" if isinstance(value, float) else ""
+            raise TypeError(
+                f"{who} returned metric {name!r} as {describe_value(value)}{fix}; a step must "
+                f"return {STEP_RETURN}."
+            )
+        if value.dim() != 0:
+            raise TypeError(
+                f"{who} returned metric {name!r} as {describe_value(value)}: each metric must "
+                "be one number, a 0-d tensor (e.g. the batch's mean, loss.mean().detach())."
+            )
+    if names is not None and list(metrics) != names:
+        raise TypeError(
+            f"{who} returned the metrics {list(metrics)}, but its first step returned {names}: "
+            "return the same metrics at every step."
+        )
+    return metrics
+
+
+def describe_value(value: object) -> str:
+    """What a value is, in a few words: 'a float (0.25)', 'a float32 tensor of shape (128,)'."""
+    if isinstance(value, torch.Tensor):
+        return f"a {str(value.dtype).removeprefix('torch.')} tensor of shape {tuple(value.shape)}"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    if value is None:
+        return "None (is a `return` missing?)"
+    return f"a {type(value).__name__} {short(value)}"

@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ._validate import require, require_callable
 from .device import rng_state, set_rng_state
 
 
@@ -137,6 +138,7 @@ def train_or_load(
     An interrupted or failed run (its history has a "stopped" entry) is not saved, so that the
     next run trains again instead of loading a half-trained model.
     """
+    check_train_or_load_arguments(path, models, train, retrain, duration)
     path = Path(path)
     if path.exists() and not retrain:
         history = load_checkpoint(path, models)["history"]
@@ -149,7 +151,9 @@ def train_or_load(
     why = "RETRAIN is set" if path.exists() else f"no checkpoint at {path}"
     print(f"Training {what} now ({why}){f', {duration}' if duration else ''}.")
     start = time.perf_counter()
-    history = train()
+    history = require(
+        train(), "What train_or_load's train() returned", dict, "the history that fit returns"
+    )
     if "stopped" in history:
         print(f"Not saving {path}: training stopped early; the next run trains again.")
         return history
@@ -157,6 +161,20 @@ def train_or_load(
     seconds = time.perf_counter() - start
     print(f"Trained in {seconds:.0f} s and saved to {path}: the next run loads it.")
     return history
+
+
+def check_train_or_load_arguments(
+    path: object, models: object, train: object, retrain: object, duration: object
+) -> None:
+    """A TypeError naming the first of `train_or_load`'s arguments that is not of its type."""
+    require(path, "train_or_load's path", (str, os.PathLike), "a file path (str or Path)")
+    example = '{"model": model}'
+    require(models, "train_or_load's models", dict, f"a dict of named models, e.g. {example}")
+    for name, model in models.items():
+        require(model, f"train_or_load's models[{name!r}]", nn.Module, "a torch.nn.Module")
+    require_callable(train, "train_or_load's train", "lambda: fit_vae(model, ...)")
+    require(retrain, "train_or_load's retrain", (bool, int), "True or False (e.g. RETRAIN)")
+    require(duration, "train_or_load's duration", (str, type(None)), "a string or None")
 
 
 @dataclass

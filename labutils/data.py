@@ -18,7 +18,6 @@ from pathlib import Path
 import torch
 
 from ._validate import require_positive_int
-from .paths import course_dir
 
 FILES = {
     ("train", "images"): "train-images-idx3-ubyte",
@@ -28,6 +27,10 @@ FILES = {
 }
 IDX_MAGIC = {"images": 2051, "labels": 2049}
 VERIFIED_STAMP = ".verified.json"
+# The data folder of the checkout that `labutils` is imported from, when it is one (`make install`
+# installs the package editable): the same folder whether a chapter runs from book/ or a test
+# from the repository's root.
+CHECKOUT_DATA = Path(__file__).resolve().parent.parent / "data"
 
 
 class DataError(RuntimeError):
@@ -35,8 +38,10 @@ class DataError(RuntimeError):
 
 
 def default_root() -> Path:
-    """The repository's `data/` folder, else `./data` (e.g. on Colab)."""
-    return course_dir("data")
+    """Where MNIST is read from when no `root` is given: the checkout's `data/` folder when it
+    holds the shipped files (their MD5SUMS.raw), else `data` in the working directory (an
+    installed package, e.g. on Colab, where `prepare_mnist` downloads into it)."""
+    return CHECKOUT_DATA if (CHECKOUT_DATA / "MD5SUMS.raw").exists() else Path("data")
 
 
 def raw_dir(root: Path) -> Path:

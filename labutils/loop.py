@@ -14,7 +14,13 @@ from collections.abc import Callable
 
 import torch
 
-from ._validate import require_positive_int, validate_training_data
+from ._validate import (
+    check_step_metrics,
+    require,
+    require_callable,
+    require_positive_int,
+    validate_training_data,
+)
 from .checkpoint import Checkpointer
 from .data import minibatches
 
@@ -40,6 +46,8 @@ def fit(
     `test_<metric>` to one value per epoch, `step_<metric>` to one value per step, and
     `seconds` to each epoch's wall time. `checkpoint` saves the run after every epoch (and
     resumes it if asked); `monitor(history)` runs after every epoch (e.g. a GANMonitor).
+    A step must return its metrics as a dict of 0-d tensors, the same names at every step;
+    anything else (a float, a bare tensor, a tuple) stops `fit` with a TypeError naming the step.
 
     When it goes wrong, `fit` stops and returns the history so far, with a `stopped` entry:
     - a NaN or infinite metric: on the CPU every step is checked, so training stops right after
@@ -50,6 +58,7 @@ def fit(
       same way, before that epoch is saved.
     - KeyboardInterrupt (Ctrl+C, Jupyter's stop button): one line says where the checkpoint is.
     """
+    check_fit_arguments(step, evaluate, seed, checkpoint, monitor)
     require_positive_int("epochs", epochs)
     require_positive_int("batch_size", batch_size)
     tensors = validate_training_data(data)  # (N, ...) each, N > 0
@@ -63,7 +72,7 @@ def fit(
         for epoch in range(done + 1, epochs + 1):
             log = EpochLog(epoch, steps)
             for batch in minibatches(*tensors, batch_size=batch_size, generator=order):
-                log.add(step(*batch), batch[0].shape[0])
+                log.add(check_step_metrics(step(*batch), step, log.names), batch[0].shape[0])
                 if check_every_step:
                     log.check()
             end_epoch(log, history, evaluate, checkpoint, order)
@@ -75,6 +84,19 @@ def fit(
     except NonFiniteLoss as fault:
         diverged(history, log, fault, checkpoint, order)
     return dict(history)
+
+
+def check_fit_arguments(
+    step: object, evaluate: object, seed: object, checkpoint: object, monitor: object
+) -> None:
+    """A TypeError naming the first of `fit`'s arguments that is not of its type."""
+    require_callable(step, "fit's step", "lambda x: ae_step(model, optimizer, x)")
+    if evaluate is not None:
+        require_callable(evaluate, "fit's evaluate", "lambda: evaluate_ae(model, test_images)")
+    require(seed, "fit's seed", int, "an integer")
+    require(checkpoint, "fit's checkpoint", (Checkpointer, type(None)), "a Checkpointer or None")
+    if monitor is not None:
+        require_callable(monitor, "fit's monitor", "GANMonitor(train_images)")
 
 
 def epoch_summary(epoch: int, epochs: int, history: History) -> str:
@@ -114,6 +136,11 @@ class EpochLog:
         """Record one step's metrics and its batch size."""
         self.metrics.append(metrics)
         self.sizes.append(size)
+
+    @property
+    def names(self) -> list[str] | None:
+        """The metrics' names, as the epoch's first step returned them (None before it)."""
+        return list(self.metrics[0]) if self.metrics else None
 
     def check(self) -> None:
         """Raise NonFiniteLoss naming the first unchecked step with a non-finite metric.
@@ -169,6 +196,7 @@ def end_epoch(
     """Check the epoch just run, evaluate, extend the history, and save a checkpoint of it."""
     log.check()
     results = evaluate() if evaluate else {}
+    require(results, "What fit's evaluate() returned", dict, "a dict of metrics")
     check_results(log.epoch, results)
     if checkpoint and not checkpoint.weights_are_finite():
         raise NonFiniteLoss(log.epoch, "after its last step", "a weight", math.nan)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from ._validate import check_step_images
 from .data import minibatches
 from .loop import Metrics
 from .losses import discriminator_loss, generator_loss, vae_loss
@@ -21,6 +22,7 @@ from .models import VAE, Autoencoder, Discriminator, Generator
 
 def ae_step(model: Autoencoder, optimizer: torch.optim.Optimizer, images: torch.Tensor) -> Metrics:
     """One update of an autoencoder on the mean squared error per pixel."""
+    check_step_images(images, "ae_step")  # (N, 1, 28, 28) in [0, 1]
     model.train()
     optimizer.zero_grad(set_to_none=True)
     loss = F.mse_loss(model(images), images)
@@ -33,6 +35,7 @@ def vae_step(
     model: VAE, optimizer: torch.optim.Optimizer, images: torch.Tensor, beta: float = 1.0
 ) -> Metrics:
     """One update of a VAE on the negative ELBO per example (reconstruction + beta * KL)."""
+    check_step_images(images, "vae_step")  # (N, 1, 28, 28) in [0, 1]
     model.train()
     optimizer.zero_grad(set_to_none=True)
     logits, mu, logvar = model(images)
@@ -50,6 +53,7 @@ def gan_step(
     images: torch.Tensor,
 ) -> Metrics:
     """One discriminator update, then one generator update, on a batch of images in [0, 1]."""
+    check_step_images(images, "gan_step")  # (N, 1, 28, 28) in [0, 1], not yet [-1, 1]
     generator.train()
     discriminator.train()
     real = images * 2 - 1  # (N, 1, 28, 28), the generator's Tanh range [-1, 1]

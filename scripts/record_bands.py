@@ -15,22 +15,62 @@ Runs on the CPU, so that the bands do not depend on a GPU's arithmetic.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import statistics
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from labutils import VAE, Autoencoder, fit, fit_vae, load_mnist, seed_everything
-from labutils.loop import History, Metrics
+from labutils.loop import History
 
-BANDS = Path(__file__).resolve().parents[1] / "labutils" / "checkers" / "reference_bands.json"
+ROOT = Path(__file__).resolve().parents[1]
+BANDS = ROOT / "labutils" / "checkers" / "reference_bands.json"
+CHAPTER = ROOT / "book" / "01-autoencoders.ipynb"  # Exercise 1.2's solution: the denoising run
+SOLUTION_NAMES = ("add_noise", "NOISE_STD", "denoising_step")
+
+
+def chapter_solution(names: tuple[str, ...] = SOLUTION_NAMES) -> dict:
+    """The definitions `names` from Exercise 1.2's solution cell in chapter 1, executed: the
+    reference runs train exactly the solution the book shows (the cell's training is left out)."""
+    cells = json.loads(CHAPTER.read_text())["cells"]
+    source = next(
+        "".join(cell["source"])
+        for cell in cells
+        if cell["cell_type"] == "code" and "def add_noise(" in "".join(cell["source"])
+    )
+    tree = ast.parse(source)
+    wanted = [
+        node
+        for node in tree.body
+        if (isinstance(node, ast.FunctionDef) and node.name in names)
+        or (
+            isinstance(node, ast.Assign)
+            and {getattr(t, "id", None) for t in node.targets} & set(names)
+        )
+    ]
+    namespace = {"torch": torch, "nn": nn, "F": F}
+    code = compile(ast.Module(body=wanted, type_ignores=[]), str(CHAPTER), "exec")
+    exec(code, namespace)  # the course's own notebook, the same code the book build runs
+    missing = [name for name in names if name not in namespace]
+    if missing:
+        raise RuntimeError(f"Exercise 1.2's solution in {CHAPTER} no longer defines {missing}.")
+    return {name: namespace[name] for name in names}
+
+
+SOLUTION = chapter_solution()
+add_noise = SOLUTION["add_noise"]  # the reference answer to Exercise 1.2
+denoising_step = SOLUTION["denoising_step"]  # its training step, with the chapter's NOISE_STD
+
+
 COMMON = {"latent_dim": 20, "lr": 1e-3, "batch_size": 128}
 SMOKE = {"limit": 2000, "epochs": 1}  # as the chapters' smoke mode
 FULL = {"limit": None, "epochs": 3}
 RUNS = {
-    "denoising-ae": {"metric": "loss", "noise_std": 0.3},  # Exercise 1.2
+    "denoising-ae": {"metric": "loss", "noise_std": SOLUTION["NOISE_STD"]},  # Exercise 1.2
     "beta-vae": {"metric": "total", "beta": 4.0},  # Exercise 2.3
 }
 RELATIVE_FLOOR = 0.05  # the band is never narrower than +- 5% of the mean
@@ -41,26 +81,6 @@ def settings(run: str, mode: str) -> dict:
     """Everything that defines reference run `run` in `mode` ("smoke" or "full")."""
     extra = {k: v for k, v in RUNS[run].items() if k != "metric"}
     return {**COMMON, **(SMOKE if mode == "smoke" else FULL), **extra}
-
-
-def add_noise(
-    images: torch.Tensor, std: float, generator: torch.Generator | None = None
-) -> torch.Tensor:
-    """Exercise 1.2's reference solution: Gaussian noise of `std`, clipped to [0, 1]."""
-    noise = torch.randn(images.shape, generator=generator, device=images.device)
-    return (images + std * noise).clamp(0, 1)  # (N, 1, 28, 28)
-
-
-def denoising_step(
-    model: Autoencoder, optimizer: torch.optim.Optimizer, images: torch.Tensor, std: float
-) -> Metrics:
-    """One update of a denoising autoencoder: reconstruct the clean images from noisy ones."""
-    model.train()
-    optimizer.zero_grad(set_to_none=True)
-    loss = F.mse_loss(model(add_noise(images, std)), images)
-    loss.backward()
-    optimizer.step()
-    return {"loss": loss.detach()}
 
 
 def train_run(run: str, mode: str, seed: int, lr_scale: float = 1.0) -> History:
@@ -74,7 +94,7 @@ def train_run(run: str, mode: str, seed: int, lr_scale: float = 1.0) -> History:
         model = Autoencoder(latent_dim=s["latent_dim"])
         optimizer = torch.optim.Adam(model.parameters(), lr=lr)
         return fit(
-            lambda x: denoising_step(model, optimizer, x, s["noise_std"]),
+            lambda x: denoising_step(model, optimizer, x),
             images,
             epochs=s["epochs"],
             batch_size=s["batch_size"],

@@ -7,11 +7,13 @@ run first instead of raising a NameError. `check_on_track(history, run, smoke)` 
 training run's loss curve with the band recorded from the reference solution.
 """
 
-from .autoencoders import check_add_noise, check_ae_step, check_code_gaussian
-from .comparison import check_class_entropy, check_frechet_distance, check_precision_recall
+from .autoencoders import check_add_noise, check_ae_step
+from .code_gaussian import check_code_gaussian
+from .comparison import check_class_entropy, check_frechet_distance
 from .core import CHECKERS, CheckResult, Hint
 from .dcgan import check_discriminator_step, check_smoothed_discriminator_loss
 from .on_track import BANDS_FILE, check_on_track, run_band
+from .precision_recall import check_precision_recall
 from .vae import check_beta_vae_loss, check_kl_divergence, check_reparameterize
 
 __all__ = [

@@ -1,5 +1,5 @@
-"""Checkers of chapter 1 (autoencoders): the training step, the noise of a denoising
-autoencoder, and a Gaussian fitted to the codes."""
+"""Checkers of chapter 1 (autoencoders): the training step and the noise of a denoising
+autoencoder (the Gaussian fitted to the codes: `code_gaussian`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,14 @@ import torch
 import torch.nn.functional as F
 
 from ..models import Autoencoder
-from .core import Hint, close, compare, describe, exercise, fixed_generator, require_tensor
+from .core import (
+    Hint,
+    describe,
+    exercise,
+    fixed_generator,
+    require_tensor,
+)
+from .noise import gaussian_shape_hint, shared_along, shared_between
 from .updates import StepOutcome, compare_update, run_step, sgd_update, update_mistakes
 
 
@@ -33,10 +40,11 @@ def check_ae_step(my_ae_step: Callable) -> None:
     per_image = "MSE summed over the pixels: the loss is the mean over pixels and images."
     accumulated = sgd_update(model, mse, clear=False)[0]
     compare_update(
-        outcome.change,
+        outcome,
+        "optimizer",
         expected,
         [
-            *update_mistakes("optimizer", model, outcome, expected, accumulated, mse),
+            *update_mistakes("optimizer", model, outcome, expected, accumulated),
             (
                 "the update is about 3,920 times too large: the loss is the squared error "
                 "summed over pixels and images; the exercise asks for its mean per pixel.",
@@ -92,8 +100,8 @@ def require_metrics(outcome: StepOutcome, expected: float) -> None:
 @exercise("1.2", "add_noise")
 def check_add_noise(add_noise: Callable) -> None:
     """Exercise 1.2: `add_noise(images, std, generator=None)`: Gaussian noise, clipped to [0, 1].
-    Checks shape, dtype, purity, clipping, the noise's statistics, its independence across images
-    and pixels, and the use of `generator`."""
+    Checks shape, dtype, purity, clipping, the noise's mean, spread and Gaussian shape, its
+    independence across images, rows, columns and channels, and what `generator` means."""
     edges = (torch.arange(64 * 784) % 2).float().view(64, 1, 28, 28)  # half 0s, half 1s
     original = edges.clone()
     noisy = require_tensor(
@@ -116,30 +124,90 @@ def check_add_noise(add_noise: Callable) -> None:
             "rather than rescaling the whole image."
         )
     noise_statistics_checks(add_noise)
+    channel_checks(add_noise)
     generator_checks(add_noise)
 
 
 def noise_statistics_checks(add_noise: Callable) -> None:
-    """On mid-grey images the added noise must be N(0, std^2), clipped where it leaves [0, 1]."""
+    """On mid-grey images the added noise must be N(0, std^2), clipped where it leaves [0, 1]
+    (at std = 0.1 that is 5 sd away: a clipped draw in 3.5 million), and independent across
+    the images and pixels of the batch."""
     grey = torch.full((64, 1, 28, 28), 0.5)  # (64, 1, 28, 28)
     noise = add_noise(grey, 0.1) - grey  # (64, 1, 28, 28)
     spread, centre = noise.std().item(), noise.mean().item()
     if spread == 0:
         raise Hint("no noise was added: the output equals the input.")
-    if torch.equal(noise[0], noise[1]):
-        raise Hint(
-            "every image got the same noise: draw noise of the images' full shape, "
-            "(N, 1, 28, 28), not one noise image for the batch."
-        )
     if noise.flatten(1).std(dim=1).max() == 0:
         raise Hint(
             "the noise is one number per image: draw one value per pixel (noise of the images' "
             "full shape)."
         )
+    independence_checks(noise)
+    if add_noise(torch.ones(8, 1, 28, 28), 0.1).mean() < 0.5:  # about 0.96 when right
+        raise Hint(
+            "the output does not contain the images (white images come back near 0): return "
+            "the images plus the noise, clipped to [0, 1], not the noise alone."
+        )
     # 50,176 draws: the sample sd is within 3% of 0.1 and the mean within 0.005 of 0 unless they
     # are 10 standard errors off, so a correct answer fails with a probability below 1e-20.
     if abs(spread / 0.1 - 1) < 0.03 and abs(centre) < 0.005:
+        shape = gaussian_shape_hint(noise / 0.1, "torch.randn (or torch.randn_like)")
+        if shape is not None:
+            raise Hint(shape)
         return
+    scale_mistakes(add_noise, grey, spread, centre)
+
+
+def independence_checks(noise: torch.Tensor) -> None:
+    """The noise (N, 1, 28, 28) of a batch: no rows, columns or images share it."""
+    for dim, along, shape in ((3, "row", "(N, 1, 28, 1)"), (2, "column", "(N, 1, 1, 28)")):
+        if shared_along(noise, dim):
+            raise Hint(
+                f"the pixels of a {along} share one noise value: the noise was drawn with shape "
+                f"{shape} and broadcast along the {along}. Draw one value per pixel, of the "
+                "images' full shape."
+            )
+    pair = shared_between(noise)
+    if pair is not None and shared_between(noise[:2]) is not None:
+        raise Hint(
+            "every image got the same noise: draw noise of the images' full shape, "
+            "(N, 1, 28, 28), not one noise image for the batch."
+        )
+    if pair is not None:
+        raise Hint(
+            f"images {pair[0]} and {pair[1]} of the batch got the same noise: draw fresh noise "
+            "for the whole batch at once (of the images' full shape), not a few noise images "
+            "reused."
+        )
+
+
+def channel_checks(add_noise: Callable) -> None:
+    """On colour images (N, 3, 28, 28) the channels of a pixel get independent noise too."""
+    colour = torch.full((8, 3, 28, 28), 0.5)  # (8, 3, 28, 28)
+    fixed = (
+        "add_noise must work for images of any shape, e.g. 3-channel ones: draw noise of the "
+        "images' own shape (torch.randn_like, or images.shape) rather than a fixed (N, 1, 28, 28)"
+    )
+    try:
+        noisy = add_noise(colour, 0.1)
+    except RuntimeError as error:
+        raise Hint(f"{fixed} ({type(error).__name__}: {str(error).splitlines()[0]}).") from None
+    if not isinstance(noisy, torch.Tensor) or tuple(noisy.shape) != (8, 3, 28, 28):
+        raise Hint(f"{fixed}; for (8, 3, 28, 28) images it returned {describe(noisy)}.")
+    if shared_along(noisy - colour, 1):
+        raise Hint(
+            "the channels of a pixel share one noise value: the noise was drawn with one channel "
+            "(N, 1, H, W) and broadcast over the channels. Draw noise of the images' full shape."
+        )
+
+
+def scale_mistakes(add_noise: Callable, grey: torch.Tensor, spread: float, centre: float) -> None:
+    """The noise's mean or standard deviation is off: name the mistake that explains it."""
+    if abs(spread / 0.1 - 1) < 0.03 and abs(centre) >= 0.005:
+        raise Hint(
+            f"the noise is not centred: its mean is {centre:.3g}, not 0 (torch.rand draws from "
+            "[0, 1), whose mean is 1/2). Draw zero-mean Gaussian noise with torch.randn."
+        )
     # Each mistake as the noise's standard deviation it gives for `std`: checked at a second
     # std as well, since sqrt(0.1) and a fixed 0.3 are within 5% of each other at std=0.1.
     mistakes: dict[str, Callable[[float], float]] = {
@@ -176,7 +244,8 @@ def clipped_spread(std: float) -> float:
 
 
 def generator_checks(add_noise: Callable) -> None:
-    """The same seeded generator gives the same noise; different draws differ."""
+    """What `generator` means: the same seed gives the same noise, another seed other noise, and
+    the caller's generator advances (two draws from it differ); without one, every call differs."""
     grey = torch.full((4, 1, 28, 28), 0.5)  # (4, 1, 28, 28)
     first = add_noise(grey, 0.1, generator=fixed_generator(2))
     again = add_noise(grey, 0.1, generator=fixed_generator(2))
@@ -190,51 +259,16 @@ def generator_checks(add_noise: Callable) -> None:
             "two calls without a generator gave the same noise: don't seed inside add_noise; "
             "each call should draw fresh noise."
         )
-
-
-@exercise("1.3", "fit_code_gaussian")
-def check_code_gaussian(fit_code_gaussian: Callable) -> None:
-    """Exercise 1.3: `fit_code_gaussian(codes) -> (mean (D,), covariance (D, D))`, compared on
-    correlated codes with the sample mean and covariance."""
-    generator = fixed_generator()
-    mixing = torch.randn(4, 4, generator=generator)  # (4, 4)
-    codes = torch.randn(500, 4, generator=generator) @ mixing + torch.arange(4.0) - 1  # (500, 4)
-    fitted = fit_code_gaussian(codes.clone())
-    if not isinstance(fitted, (tuple, list)) or len(fitted) != 2:
-        raise Hint(f"should return a tuple (mean, covariance), got {describe(fitted)}.")
-    mean, covariance = fitted
-    if isinstance(mean, torch.Tensor) and tuple(mean.shape) == (4, 4):
-        raise Hint("returns (covariance, mean): return the mean first, (mean, covariance).")
-    if isinstance(mean, torch.Tensor) and tuple(mean.shape) == (500,):
-        raise Hint("the mean has one entry per code (500): average over the examples, dim=0.")
-    mean = require_tensor(mean, (4,), "The mean")
-    if isinstance(covariance, torch.Tensor) and tuple(covariance.shape) == (500, 500):
+    if torch.equal(first, add_noise(grey, 0.1, generator=fixed_generator(3))):
         raise Hint(
-            "the covariance is 500 x 500, one row per example: the covariance is between the "
-            "code's dimensions (torch.cov expects one variable per row, i.e. codes.T)."
+            "generators seeded differently gave the same noise: the `generator` passed in is "
+            "not what draws it (a generator of your own with a fixed seed is). Draw with "
+            "generator=generator."
         )
-    if isinstance(covariance, torch.Tensor) and tuple(covariance.shape) == (4,):
+    shared = fixed_generator(2)
+    if torch.equal(add_noise(grey, 0.1, generator=shared), add_noise(grey, 0.1, generator=shared)):
         raise Hint(
-            "the covariance is a vector, one number per dimension: sampling needs the full "
-            "(D, D) matrix, whose off-diagonal entries say how the code's dimensions co-vary."
+            "two calls with the same generator gave the same noise: the caller's generator must "
+            "advance as it draws, but it is reset or copied (manual_seed, set_state or a new "
+            "Generator from its state). Draw from it directly."
         )
-    covariance = require_tensor(covariance, (4, 4), "The covariance")
-    compare(mean, codes.mean(dim=0), [], "The mean")
-    centred = codes - codes.mean(dim=0)  # (500, 4)
-    if close(covariance, centred.T @ centred / 500, rtol=1e-3):
-        return  # the maximum-likelihood estimate (divide by N) is as good as the unbiased one
-    uncentred = [codes.T @ codes / n for n in (499, 500)]  # (4, 4) each
-    hint = "the covariance was computed without subtracting the mean from the codes first."
-    mistakes = [(hint, m) for m in uncentred] + [
-        (
-            "the covariance is diagonal: the off-diagonal entries, how the code's dimensions "
-            "co-vary, are missing.",
-            torch.diag(codes.var(dim=0)),
-        ),
-        (
-            "this is the correlation matrix (the covariance divided by the standard "
-            "deviations): sampling needs the covariance itself.",
-            torch.corrcoef(codes.T),
-        ),
-    ]
-    compare(covariance, torch.cov(codes.T), mistakes, "The covariance", 1e-3)

@@ -272,3 +272,29 @@ def compare(
         if close(actual, wrong, rtol):
             raise Hint(hint)
     raise Hint(difference(actual, expected, what))
+
+
+CONFIDENT = 40.0  # a logit this large rounds sigmoid to exactly 1 in float32 (from about 17 on)
+
+
+def confident(logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """`logits` with about half of its entries replaced by +-CONFIDENT: the outputs of a network
+    that is sure of itself, as a discriminator or decoder soon is."""
+    mask = torch.rand(logits.shape, generator=generator) < 0.5
+    signs = torch.randint(0, 2, logits.shape, generator=generator) * 2 - 1
+    return torch.where(mask, CONFIDENT * signs, logits.detach()).requires_grad_()
+
+
+def require_stable_with_logits(actual: object, expected: torch.Tensor, what: str) -> None:
+    """On confident logits (|logit| >= 30) the loss must still be right: a loss computed from
+    sigmoid(logits) is infinite there, or off where binary_cross_entropy clamps its log at -100."""
+    if close(actual, expected):
+        return
+    value = as_float64(actual)
+    got = "infinite or NaN" if value is not None and not torch.isfinite(value).all() else "wrong"
+    raise Hint(
+        f"{what} is {got} for confident logits (|logit| >= 30), though right for moderate ones: "
+        "sigmoid(logit) rounds to exactly 0 or 1 there in float32, so log(sigmoid(logit)) is "
+        "-inf (binary_cross_entropy clamps it to -100). Compute the loss from the logits "
+        "themselves: F.binary_cross_entropy_with_logits (or F.logsigmoid)."
+    )

@@ -13,16 +13,26 @@ from torch import nn
 from ..losses import discriminator_loss
 from ..models import Discriminator, Generator
 from .core import (
+    SEED,
     Hint,
     close,
     compare,
+    confident,
     exercise,
     fixed_generator,
     require_graph,
     require_number,
+    require_stable_with_logits,
     require_tensor,
 )
-from .updates import compare_update, require_trainable, run_step, sgd_update, update_mistakes
+from .updates import (
+    StepOutcome,
+    compare_update,
+    require_trainable,
+    run_step,
+    sgd_update,
+    update_mistakes,
+)
 
 
 @exercise("3.1", "my_discriminator_step")
@@ -53,6 +63,7 @@ def check_discriminator_step(my_discriminator_step: Callable) -> None:
         real.clone(),
         noise.clone(),
     )
+    require_the_given_noise(my_discriminator_step, generator, discriminator, real, noise, outcome)
     if any(p.grad is not None and p.grad.abs().sum() > 0 for p in learner_generator.parameters()):
         raise Hint(
             "the generator's weights received gradients: detach the fake images "
@@ -64,7 +75,7 @@ def check_discriminator_step(my_discriminator_step: Callable) -> None:
         expected, expected_loss = sgd_update(discriminator, joint)
     mistakes = [
         *update_mistakes(
-            "optimizer_d", discriminator, outcome, expected, update(standard, clear=False), standard
+            "optimizer_d", discriminator, outcome, expected, update(standard, clear=False)
         ),
         *loss_mistakes(update, real, fake, eval_fake),
         (
@@ -78,16 +89,43 @@ def check_discriminator_step(my_discriminator_step: Callable) -> None:
             0.5 * expected,
         ),
     ]
-    compare_update(outcome.change, expected, mistakes)
+    compare_update(outcome, "optimizer_d", expected, mistakes)
     require_trainable(learner_generator, "generator")
     require_trainable(outcome.model, "discriminator")
     for name, model in (("generator", learner_generator), ("discriminator", outcome.model)):
         if not model.training:
             raise Hint(
-                f"the step leaves the {name} in eval mode: the training that follows would "
-                "use BatchNorm's running statistics. Leave it in training mode (.train())."
+                f"the step leaves the {name} in eval mode, so the training that follows would "
+                "use BatchNorm's running statistics: both networks must stay in training mode, "
+                "as in gan_step (.train())."
             )
     require_float_loss(outcome.returned, expected_loss)
+
+
+def require_the_given_noise(
+    my_discriminator_step: Callable,
+    generator: nn.Module,
+    discriminator: nn.Module,
+    real: torch.Tensor,
+    noise: torch.Tensor,
+    outcome: StepOutcome,
+) -> None:
+    """The fakes come from `noise`: the same inputs under another random seed give the same
+    update (the reference step draws nothing)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(SEED + 1)
+        again = run_step(
+            lambda d, opt, *args: my_discriminator_step(copy.deepcopy(generator), d, opt, *args),
+            discriminator,
+            real.clone(),
+            noise.clone(),
+        )
+    if not torch.allclose(again.change, outcome.change, rtol=1e-5, atol=1e-8):
+        raise Hint(
+            "two calls with the same `real` and `noise` changed the weights differently: the "
+            "step draws noise of its own (torch.randn). Make the fakes from the `noise` argument, "
+            "generator(noise)."
+        )
 
 
 def loss_mistakes(
@@ -108,13 +146,13 @@ def loss_mistakes(
             update(lambda d: discriminator_loss(d(2 * real - 1), d(fake))),
         ),
         (
-            "the fakes were made with the generator in eval mode: its BatchNorm then uses "
-            "running statistics. Keep both networks in training mode (.train()).",
+            "the fakes were made with the generator in eval mode, so its BatchNorm used running "
+            "statistics: both networks must stay in training mode, as in gan_step.",
             update(lambda d: discriminator_loss(d(real), d(eval_fake))),
         ),
         (
-            "the discriminator ran in eval mode: call discriminator.train() so that its "
-            "BatchNorm normalises with the batch's statistics.",
+            "the discriminator ran in eval mode, so its BatchNorm used running statistics: both "
+            "networks must stay in training mode, as in gan_step (discriminator.train()).",
             update(lambda d: discriminator_loss(d.eval()(real), d(fake))),
         ),
     ]
@@ -151,7 +189,8 @@ def smoothed_loss(
 @exercise("3.2", "my_smoothed_discriminator_loss")
 def check_smoothed_discriminator_loss(my_smoothed_discriminator_loss: Callable) -> None:
     """Exercise 3.2: one-sided label smoothing, real targets 1 - smoothing, fake targets 0;
-    compared with the reference for the default smoothing (0.1) and for 0.2."""
+    compared with the reference for the default smoothing (0.1) and for 0.2, then on confident
+    logits (|logit| >= 30)."""
     generator = fixed_generator(6)
     real_logits = (torch.randn(8, generator=generator) + 1).requires_grad_()  # (8,)
     fake_logits = (torch.randn(8, generator=generator) - 1).requires_grad_()  # (8,)
@@ -168,6 +207,12 @@ def check_smoothed_discriminator_loss(my_smoothed_discriminator_loss: Callable) 
             f"The loss for smoothing={s}",
         )
         require_graph(loss, "The loss")
+    sure_real, sure_fake = confident(real, generator), confident(fake, generator)  # (8,) each
+    require_stable_with_logits(
+        my_smoothed_discriminator_loss(sure_real, sure_fake),
+        smoothed_loss(sure_real.detach(), sure_fake.detach(), 0.9, 0),
+        "The loss for smoothing=0.1",
+    )
 
 
 def smoothing_mistakes(

@@ -93,6 +93,16 @@ def check_on_track(history: object, run: str, smoke: bool) -> CheckResult:
     `run` names the exercise's run ("denoising-ae", "beta-vae") and `smoke` says whether the
     notebook runs in smoke mode (its SMOKE parameter). Call it after at least one epoch.
     """
+    if not isinstance(run, str):
+        raise TypeError(
+            f"check_on_track's run must be the name of the exercise's run, a str such as "
+            f"'denoising-ae' or 'beta-vae'; got {describe(run)}."
+        )
+    if not isinstance(smoke, bool):
+        raise TypeError(
+            f"check_on_track's smoke must be True or False (the notebook's SMOKE); got "
+            f"{describe(smoke)}."
+        )
     band = run_band(run, smoke)
     try:
         result = on_track_verdict(history, run, band, smoke)
@@ -128,17 +138,20 @@ def on_track_verdict(history: object, run: str, band: dict, smoke: bool) -> Chec
     if stopped:  # interrupted: judge the epochs completed before it
         steps = steps[: band["steps_per_epoch"] * len(epochs)]
     if steps and len(steps) != band["steps_per_epoch"] * len(epochs):
-        settings = ", ".join(f"{name}={value}" for name, value in band["settings"].items())
         return CheckResult(
             False,
             f"❌ Not comparable: your run took {len(steps) // len(epochs)} steps per epoch, the "
-            f"reference run {band['steps_per_epoch']} ({settings}; limit=None means all "
-            "60,000 training images). Train with the exercise's settings to compare.",
+            f"reference run {band['steps_per_epoch']} ({reference_settings(band)}). Train with "
+            "the exercise's settings to compare.",
         )
     wrong_beta = beta_verdict(history, band)
     if wrong_beta is not None:
         return wrong_beta
     result = band_verdict(band, epochs, steps)
+    if not result:
+        result = CheckResult(
+            False, f"{result.message} (The reference: {reference_settings(band)}.)"
+        )
     if result and "beta" in band["settings"] and not isinstance(history, dict) and smoke:
         note = (
             " (From a list of losses this check cannot tell beta apart in smoke mode: pass the "
@@ -146,6 +159,24 @@ def on_track_verdict(history: object, run: str, band: dict, smoke: bool) -> Chec
         )
         result = CheckResult(True, result.message + note)
     return result
+
+
+def reference_settings(band: dict) -> str:
+    """The reference run's training settings in words (its number of epochs left out: the band
+    covers the epochs the learner ran)."""
+    settings = band["settings"]
+    parts = [
+        f"Adam with lr {settings['lr']:g}",
+        f"batches of {settings['batch_size']}",
+        f"a {settings['latent_dim']}-D latent space",
+    ]
+    if "noise_std" in settings:
+        parts.append(f"fresh noise of std {settings['noise_std']:g} drawn in every step")
+    if "beta" in settings:
+        parts.append(f"beta = {settings['beta']:g}")
+    limit = settings["limit"]
+    images = "all 60,000" if limit is None else f"the first {limit:,}"
+    return f"{', '.join(parts)}, on {images} training images"
 
 
 def stopped_verdict(stopped: object) -> CheckResult | None:

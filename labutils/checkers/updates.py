@@ -35,17 +35,13 @@ def sgd_update(
     loss_of: Callable[[nn.Module], torch.Tensor],
     clear: bool = True,
     step: bool = True,
-    optimizer: str = "sgd",
 ) -> tuple[torch.Tensor, float]:
-    """Change of the parameters (P,) of a copy of `model` after one update on `loss_of(copy)`,
-    and the loss; `clear=False` keeps the stale gradients, `step=False` skips the update,
-    `optimizer="adam"` uses a fresh Adam(lr=1e-3) instead of the SGD the learner is given."""
+    """Change of the parameters (P,) of a copy of `model` after one SGD update on
+    `loss_of(copy)`, and the loss; `clear=False` keeps the stale gradients, `step=False` skips
+    the update."""
     model = copy.deepcopy(model)
     before = flat_parameters(model)
-    if optimizer == "adam":
-        updater = torch.optim.Adam(model.parameters(), lr=1e-3)
-    else:
-        updater = torch.optim.SGD(model.parameters(), lr=LR)
+    updater = torch.optim.SGD(model.parameters(), lr=LR)
     fill_stale_gradients(model)
     if clear:
         updater.zero_grad()
@@ -65,16 +61,30 @@ def stale_only_update(model: nn.Module) -> torch.Tensor:
     return flat_parameters(model) - before
 
 
+class CountingSGD(torch.optim.SGD):
+    """The SGD handed to the learner's step, counting its `step()` calls: a step that changes
+    the weights without them ignored the optimizer it was given."""
+
+    def __init__(self, params: object, lr: float):
+        super().__init__(params, lr=lr)
+        self.steps = 0
+
+    def step(self, closure: Callable | None = None) -> object:
+        self.steps += 1
+        return super().step(closure)
+
+
 @dataclass
 class StepOutcome:
     """What the learner's step did to a model copy: the change of its weights, what it returned,
-    whether gradients were left in `.grad` afterwards, and the model itself (to inspect its
-    state)."""
+    whether gradients were left in `.grad` afterwards, the model itself (to inspect its state),
+    and how many times it called the given optimizer's step()."""
 
     change: torch.Tensor
     returned: object
     gradients_left: bool
     model: nn.Module
+    optimizer_steps: int
 
 
 def run_step(step: Callable, model: nn.Module, *args: torch.Tensor) -> StepOutcome:
@@ -82,11 +92,21 @@ def run_step(step: Callable, model: nn.Module, *args: torch.Tensor) -> StepOutco
     gradients."""
     model = copy.deepcopy(model)
     before = flat_parameters(model)
-    optimizer = torch.optim.SGD(model.parameters(), lr=LR)
+    optimizer = CountingSGD(model.parameters(), lr=LR)
     fill_stale_gradients(model)
     returned = step(model, optimizer, *args)
     left = any(p.grad is not None and bool(p.grad.abs().sum() > 0) for p in model.parameters())
-    return StepOutcome(flat_parameters(model) - before, returned, left, model)
+    return StepOutcome(flat_parameters(model) - before, returned, left, model, optimizer.steps)
+
+
+def require_given_optimizer(outcome: StepOutcome, optimizer: str) -> None:
+    """The weights may change only through the optimizer the step was given."""
+    if outcome.optimizer_steps == 0 and bool(outcome.change.abs().sum() > 0):
+        raise Hint(
+            f"the weights changed, but {optimizer}.step() was never called: the step creates its "
+            f"own optimizer or updates the weights by hand. Use the `{optimizer}` argument, which "
+            "keeps its state (e.g. Adam's moment estimates) from step to step."
+        )
 
 
 def update_mistakes(
@@ -95,7 +115,6 @@ def update_mistakes(
     outcome: StepOutcome,
     expected: torch.Tensor,
     accumulated: torch.Tensor,
-    loss_of: Callable[[nn.Module], torch.Tensor],
 ) -> list[tuple[str, torch.Tensor]]:
     """The order mistakes every update exercise checks, as (hint, change) pairs for
     `compare_update`. Mistakes with the same change are told apart by the gradients the step
@@ -123,19 +142,19 @@ def update_mistakes(
             "earlier step, not of this batch's loss.",
             stale_only_update(model),
         ),
-        (
-            f"the step creates its own optimizer (Adam): use the `{optimizer}` argument, which "
-            "keeps its state from step to step.",
-            sgd_update(model, loss_of, optimizer="adam")[0],
-        ),
     ]
 
 
 def compare_update(
-    change: torch.Tensor, expected: torch.Tensor, mistakes: Sequence[tuple[str, torch.Tensor]]
+    outcome: StepOutcome,
+    optimizer: str,
+    expected: torch.Tensor,
+    mistakes: Sequence[tuple[str, torch.Tensor]],
 ) -> None:
-    """Compare a parameter change with the reference update and the updates of known mistakes."""
-    compare(change, expected, mistakes, "The change of the weights", rtol=1e-3)
+    """Compare a parameter change with the reference update and the updates of known mistakes,
+    after making sure the change came from the given optimizer."""
+    require_given_optimizer(outcome, optimizer)
+    compare(outcome.change, expected, mistakes, "The change of the weights", rtol=1e-3)
 
 
 def require_trainable(model: nn.Module, name: str) -> None:

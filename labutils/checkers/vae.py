@@ -10,7 +10,17 @@ import torch
 import torch.nn.functional as F
 
 from ..losses import kl_divergence, reconstruction_bce
-from .core import Hint, compare, exercise, fixed_generator, require_graph, require_tensor
+from .core import (
+    Hint,
+    compare,
+    confident,
+    exercise,
+    fixed_generator,
+    require_graph,
+    require_stable_with_logits,
+    require_tensor,
+)
+from .noise import gaussian_shape_hint
 
 
 @exercise("2.1", "my_reparameterize")
@@ -33,7 +43,11 @@ def check_reparameterize(my_reparameterize: Callable) -> None:
     if (noise.mean(dim=0) + mu[0].detach()).abs().max() < 0.1:
         raise Hint("z does not contain mu: the sample is mu + sigma * eps, not sigma * eps.")
     noise_scale_checks(noise, logvar[0].detach())
-    independence_checks(noise / torch.exp(0.5 * logvar[0].detach()))
+    eps = noise / torch.exp(0.5 * logvar[0].detach())  # (N, 3), N(0, 1) when right
+    shape = gaussian_shape_hint(eps, "torch.randn_like(mu)")
+    if shape is not None:
+        raise Hint(shape)
+    independence_checks(eps)
     again = my_reparameterize(mu.detach(), logvar.detach())
     if isinstance(again, torch.Tensor) and torch.equal(again.detach(), z.detach()):
         raise Hint(
@@ -44,12 +58,20 @@ def check_reparameterize(my_reparameterize: Callable) -> None:
 
 
 def independence_checks(eps: torch.Tensor) -> None:
-    """The standardised noise eps (N, 3) of different latent dimensions must be uncorrelated.
+    """The standardised noise eps (N, 3) must not repeat across examples, and that of different
+    latent dimensions must be uncorrelated.
 
     For independent draws each sample correlation is about N(0, 1/N), sd 0.007 for N = 20,000;
     the threshold 0.1 is 14 sd away, so the false-alarm rate of a correct answer is below 1e-40
     (and the checker's seed makes its verdict repeatable). An eps shared by the dimensions gives
     a correlation of 1."""
+    distinct = min(torch.unique(column).numel() for column in eps.T) / eps.shape[0]
+    if distinct < 0.9:  # float32 draws collide in well under 1% of a correct sample
+        raise Hint(
+            f"only {distinct:.0%} of the eps values of a latent dimension are distinct: some "
+            "examples share their eps (e.g. noise drawn for part of the batch and repeated). "
+            "Draw one eps per entry of mu, of mu's full shape (N, D)."
+        )
     correlation = torch.corrcoef(eps.T.double())  # (3, 3)
     off_diagonal = (correlation - torch.eye(3, dtype=torch.float64)).abs().max().item()
     if off_diagonal > 0.1:
@@ -125,7 +147,7 @@ def check_kl_divergence(my_kl_divergence: Callable) -> None:
     compared with the closed form and the closed form's usual mistakes."""
     mu, logvar = latent_inputs()  # (4, 3) each
     kl = my_kl_divergence(mu, logvar)
-    expected = kl_divergence(mu, logvar).detach()  # (4,)
+    expected = kl_divergence(mu.detach(), logvar.detach())  # (4,)
     if isinstance(kl, torch.Tensor) and kl.dim() == 0:
         compare(
             kl,
@@ -187,7 +209,7 @@ def check_kl_divergence(my_kl_divergence: Callable) -> None:
 @exercise("2.3", "my_beta_vae_loss")
 def check_beta_vae_loss(my_beta_vae_loss: Callable) -> None:
     """Exercise 2.3: `my_beta_vae_loss(logits, images, mu, logvar, beta)`, a scalar: BCE summed
-    over pixels + beta * KL, averaged over the batch, for two betas."""
+    over pixels + beta * KL, averaged over the batch, for two betas, then on confident logits."""
     generator = fixed_generator(4)
     logits = (2 * torch.randn(4, 1, 28, 28, generator=generator)).requires_grad_()
     images = torch.rand(4, 1, 28, 28, generator=generator)  # (4, 1, 28, 28)
@@ -246,3 +268,8 @@ def check_beta_vae_loss(my_beta_vae_loss: Callable) -> None:
     )
     hard_coded = ("beta = 4 is hard-coded: use the `beta` argument.", bce.mean() + 4 * kl.mean())
     compare(other, bce.mean() + 0.5 * kl.mean(), [hard_coded], "The loss for beta = 0.5")
+    sure = confident(logits, generator)  # (4, 1, 28, 28), half of it +-40
+    expected = reconstruction_bce(sure.detach(), images).mean() + 4 * kl.mean()
+    require_stable_with_logits(
+        my_beta_vae_loss(sure, images, mu, logvar, 4.0), expected, "The loss for beta = 4"
+    )

@@ -20,6 +20,7 @@ import tomllib
 import torch
 
 from labutils import checkers
+from labutils.checkers import noise
 
 ROOT = Path(__file__).resolve().parents[2]
 BANDS = ROOT / "labutils" / "checkers" / checkers.BANDS_FILE
@@ -140,6 +141,17 @@ def test_bands_file_agrees_with_the_recorder(recorder):
                 assert low < mean < high
 
 
+def test_the_reference_runs_train_the_chapters_solution_which_passes_its_checker(recorder):
+    """Exercise 1.2's solution is written once, in chapter 1: the recorder executes its cell's
+    definitions (not a copy), and that solution passes the exercise's checker."""
+    chapter = recorder.CHAPTER.resolve()
+    assert chapter == ROOT / "book" / "01-autoencoders.ipynb"
+    for name in ("add_noise", "denoising_step"):
+        assert Path(getattr(recorder, name).__code__.co_filename) == chapter
+    assert recorder.settings("denoising-ae", "smoke")["noise_std"] == recorder.SOLUTION["NOISE_STD"]
+    assert checkers.check_add_noise(recorder.add_noise)
+
+
 @pytest.mark.parametrize("run", ["denoising-ae", "beta-vae"])
 def test_reference_run_from_a_new_seed_is_on_track(recorder, run, monkeypatch):
     history = recorder.train_run(run, "smoke", seed=11)  # the bands used seeds 0 to 4
@@ -205,3 +217,77 @@ def test_bands_ship_with_the_package():
     assert "checkers/reference_bands.json" in setuptools.get("package-data", {}).get(
         "labutils", []
     ), 'package-data: labutils = ["checkers/reference_bands.json"]'
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ((["1.0"], 1, True), "check_on_track's run must be the name of the exercise's run, a str"),
+        (([1.0], "beta-vae", "True"), "check_on_track's smoke must be True or False (the noteb"),
+        (([1.0], "beta-vae", None), "check_on_track's smoke must be True or False"),
+    ],
+)
+def test_check_on_track_names_an_argument_of_the_wrong_type(arguments, message):
+    with pytest.raises(TypeError) as error:
+        checkers.check_on_track(*arguments)
+    assert str(error.value).startswith(message), str(error.value)
+
+
+def test_not_comparable_says_the_reference_settings_but_not_its_epochs():
+    band = checkers.run_band("denoising-ae", smoke=False)
+    steps = [band["mean"][0]] * 100
+    history = {"train_loss": [band["mean"][0]], "step_loss": steps}
+    result = checkers.check_on_track(history, "denoising-ae", smoke=False)
+    assert not result and result.message.startswith("❌ Not comparable: your run took 100 steps")
+    assert "Adam with lr 0.001, batches of 128" in result.message
+    assert "fresh noise of std 0.3 drawn in every step" in result.message
+    assert "on all 60,000 training images" in result.message
+    assert "epochs" not in result.message  # the band's recorded epochs are not the exercise's
+
+
+def test_a_run_off_the_band_is_told_the_reference_settings():
+    band = checkers.run_band("beta-vae", smoke=True)
+    result = checkers.check_on_track([band["high"][0] * 1.5], "beta-vae", smoke=True)
+    assert not result
+    assert "(The reference: Adam with lr 0.001, batches of 128, a 20-D latent space, beta = 4," in (
+        result.message
+    )
+    assert result.message.endswith("on the first 2,000 training images.)"), result.message
+
+
+# --- The statistical tests of random draws (labutils/checkers/noise.py) --------------------------
+
+
+def test_ks_distance_of_exact_normal_quantiles_is_half_a_step():
+    n = 1000
+    quantiles = torch.special.ndtri((torch.arange(n, dtype=torch.float64) + 0.5) / n)
+    assert noise.ks_distance(quantiles) == pytest.approx(0.5 / n, abs=1e-12)
+
+
+def test_uniform_noise_of_unit_variance_is_far_from_normal_and_named():
+    uniform = (torch.rand(50_000, generator=torch.Generator().manual_seed(0)) - 0.5) * 12**0.5
+    distance = noise.ks_distance(uniform)
+    assert abs(distance - 0.057) < 0.01  # the distance of the two CDFs, computed exactly
+    assert distance > noise.KS_LIMIT
+    assert "the noise is uniform" in noise.gaussian_shape_hint(uniform, "torch.randn")
+
+
+def test_correct_draws_stay_below_the_limits_with_their_stated_margin():
+    """The limits are stated as many standard errors from a correct sample: over 30 seeds the
+    largest distance and correlation stay well inside them."""
+    distances, correlations = [], []
+    for seed in range(30):
+        draws = torch.randn(64, 1, 28, 28, generator=torch.Generator().manual_seed(seed))
+        distances.append(noise.ks_distance(draws))
+        correlations.append(noise.correlation(draws[..., :-1], draws[..., 1:]))
+    assert max(distances) < noise.KS_LIMIT / 2
+    assert max(map(abs, correlations)) < noise.CORRELATION_LIMIT / 10
+    assert noise.shared_between(draws.flatten(1)) is None
+
+
+def test_noise_shared_along_a_row_or_between_images_is_found():
+    rows = torch.randn(8, 1, 28, 1, generator=torch.Generator().manual_seed(0)).expand(8, 1, 28, 28)
+    assert noise.shared_along(rows, 3) and not noise.shared_along(rows, 2)
+    images = torch.randn(6, 784, generator=torch.Generator().manual_seed(1))
+    images[4] = images[1]
+    assert noise.shared_between(images) == (1, 4)

@@ -142,3 +142,34 @@ def test_train_or_load_says_what_it_trains_and_how_long_it_took(tmp_path, capsys
     assert f"now (RETRAIN is set), {duration}." in capsys.readouterr().out
     assert train_or_load(path, {"model": model}, lambda: {}) == {"test_loss": [0.4]}
     assert capsys.readouterr().out.startswith(f"Loaded trained weights from {path}")
+
+
+@pytest.mark.parametrize(
+    ("argument", "value", "message"),
+    [
+        ("path", 3, "train_or_load's path must be a file path (str or Path), got a int (3)."),
+        ("models", Autoencoder(2), "train_or_load's models must be a dict of named models"),
+        ("models", {"model": "ae"}, "train_or_load's models['model'] must be a torch.nn.Module"),
+        ("train", {"test_loss": [0.5]}, "train_or_load's train must be a function, e.g. lambda"),
+        ("retrain", "False", "train_or_load's retrain must be True or False (e.g. RETRAIN)"),
+        ("duration", 45, "train_or_load's duration must be a string or None, got a int (45)."),
+    ],
+)
+def test_train_or_load_names_an_argument_of_the_wrong_type(tmp_path, argument, value, message):
+    arguments = {
+        "path": tmp_path / "ae.pt",
+        "models": {"model": Autoencoder(2)},
+        "train": lambda: {"test_loss": [0.5]},
+        argument: value,
+    }
+    with pytest.raises(TypeError) as error:
+        train_or_load(**arguments)
+    assert str(error.value).startswith(message), str(error.value)
+    assert not (tmp_path / "ae.pt").exists()
+
+
+def test_train_or_load_says_when_training_returns_no_history(tmp_path):
+    path = tmp_path / "ae.pt"
+    with pytest.raises(TypeError, match="What train_or_load's train\\(\\) returned must be the h"):
+        train_or_load(path, {"model": Autoencoder(2)}, lambda: None)
+    assert not path.exists()

@@ -11,7 +11,7 @@ import torch
 import torch.serialization
 import torchvision
 
-from labutils import DataError, load_mnist, minibatches, prepare_mnist
+from labutils import DataError, data, load_mnist, minibatches, prepare_mnist
 from labutils.data import default_root
 
 SHIPPED = default_root()
@@ -139,3 +139,16 @@ def test_a_truncated_decompressed_file_with_a_corrupt_source_names_both_md5s(tmp
     assert f"{name}.gz decompresses to data with MD5" in str(error.value)
     assert "expected 27ae3e4e09519cfbb04c329615203637" in str(error.value)
     assert f"git checkout -- data/{name}.gz" in str(error.value)
+
+
+def test_the_data_folder_is_the_checkouts_from_anywhere_else_the_working_directorys(
+    tmp_path, monkeypatch
+):
+    """In a checkout (editable install) the shipped folder is found from any working directory;
+    an installed package (Colab) uses ./data, where prepare_mnist downloads."""
+    assert SHIPPED == Path(data.__file__).resolve().parents[1] / "data"
+    assert (SHIPPED / "MD5SUMS.raw").exists()
+    monkeypatch.chdir(tmp_path)
+    assert default_root() == SHIPPED  # not ./data: the chapters run from book/
+    monkeypatch.setattr(data, "CHECKOUT_DATA", tmp_path / "site-packages" / "data")
+    assert default_root() == Path("data")

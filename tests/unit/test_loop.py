@@ -155,3 +155,79 @@ def test_fit_rejects_bad_counts(mnist_test, name, value):
     kwargs = {"epochs": 1, "batch_size": 10, name: value}
     with pytest.raises(ValueError, match=f"{name} must be a positive integer"):
         fit(lambda x: {}, mnist_test[0][:10], **kwargs)
+
+
+def loss_as_float(x):
+    return float(x.mean())
+
+
+@pytest.mark.parametrize(
+    ("step", "named", "got"),
+    [
+        (loss_as_float, "the step loss_as_float", "a float (0."),
+        (lambda x: x.mean(), "the step (a lambda)", "a float32 tensor of shape ()"),
+        (lambda x: (x.mean(), x.std()), "the step (a lambda)", "a tuple of 2 items"),
+        (lambda x: {}, "the step (a lambda)", "an empty dict"),
+        (lambda x: None, "the step (a lambda)", "None (is a `return` missing?)"),
+    ],
+)
+def test_a_step_that_returns_no_dict_of_metrics_is_named(mnist_test, step, named, got):
+    with pytest.raises(TypeError) as error:
+        fit(step, mnist_test[0][:10], epochs=1, batch_size=5)
+    message = str(error.value)
+    assert message.startswith(f"fit: {named} returned {got}"), message
+    assert message.endswith(
+        'a step must return a dict of metrics, each a 0-d tensor, e.g. {"loss": loss.detach()} '
+        "(fit averages them per epoch)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("metrics", "says"),
+    [
+        (lambda x: {"loss": x.mean().item()}, "as a float (0."),
+        (lambda x: {"loss": x.mean(), "per_image": x.flatten(1).mean(1)}, "'per_image' as a"),
+        (lambda x: {"loss": x.mean().view(1)}, "'loss' as a float32 tensor of shape (1,)"),
+    ],
+)
+def test_a_metric_that_is_not_a_0d_tensor_is_named(mnist_test, metrics, says):
+    with pytest.raises(TypeError, match="fit: the step \\(a lambda\\) returned metric") as error:
+        fit(metrics, mnist_test[0][:10], epochs=1, batch_size=5)
+    assert says in str(error.value)
+    if "float (" in says:
+        assert "return loss.detach(), not loss.item()" in str(error.value)
+    else:
+        assert "each metric must be one number, a 0-d tensor" in str(error.value)
+
+
+def test_a_step_whose_metrics_change_names_is_stopped(mnist_test):
+    calls = []
+
+    def changing(x):
+        calls.append(None)
+        return {"loss" if len(calls) == 1 else "total": x.mean()}
+
+    with pytest.raises(TypeError, match=r"returned the metrics \['total'\], but its first step"):
+        fit(changing, mnist_test[0][:10], epochs=1, batch_size=5)
+
+
+@pytest.mark.parametrize(
+    ("argument", "value", "message"),
+    [
+        ("step", "ae_step", "fit's step must be a function, e.g. lambda x: ae_step(model, opt"),
+        ("evaluate", {"loss": 0.1}, "fit's evaluate must be a function, e.g. lambda: evaluate_"),
+        ("seed", 0.5, "fit's seed must be an integer, got a float (0.5)."),
+        ("checkpoint", "run.pt", "fit's checkpoint must be a Checkpointer or None, got a str"),
+        ("monitor", True, "fit's monitor must be a function, e.g. GANMonitor(train_images)"),
+    ],
+)
+def test_fit_names_an_argument_of_the_wrong_type(mnist_test, argument, value, message):
+    arguments = {"step": lambda x: {"loss": x.mean()}, argument: value}
+    with pytest.raises(TypeError) as error:
+        fit(data=mnist_test[0][:10], epochs=1, batch_size=5, **arguments)
+    assert str(error.value).startswith(message), str(error.value)
+
+
+def test_an_evaluation_that_returns_no_dict_is_named(mnist_test):
+    with pytest.raises(TypeError, match="What fit's evaluate\\(\\) returned must be a dict of"):
+        fit(lambda x: {"loss": x.mean()}, mnist_test[0][:10], epochs=1, evaluate=lambda: 0.5)

@@ -113,3 +113,51 @@ def test_gan_step_leaves_a_frozen_generator_layer_alone(one_batch):
     gan_step(generator, discriminator, opt_g, opt_d, one_batch)
     assert torch.equal(frozen, before)
     assert not torch.equal(generator.net[0].weight, others_before)
+
+
+def step_of(name, seed=0):
+    """(`name` step on fresh tiny models, with its optimizers) as a function of the images."""
+    seed_everything(seed)
+    if name == "gan_step":
+        generator, discriminator = Generator(nz=8, width=4), Discriminator(width=4)
+        opt_g = torch.optim.SGD(generator.parameters(), lr=0.0)
+        opt_d = torch.optim.SGD(discriminator.parameters(), lr=0.0)
+        return lambda x: gan_step(generator, discriminator, opt_g, opt_d, x)
+    model = Autoencoder(2, hidden=(8,)) if name == "ae_step" else VAE(2, hidden=(8,))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
+    step = ae_step if name == "ae_step" else vae_step
+    return lambda x: step(model, optimizer, x)
+
+
+@pytest.mark.parametrize("name", ["ae_step", "vae_step", "gan_step"])
+def test_steps_reject_pixels_in_0_255(one_batch, name):
+    with pytest.raises(ValueError, match=f"^{name} expects pixels in \\[0, 1\\], but they go up"):
+        step_of(name)(one_batch * 255)
+
+
+@pytest.mark.parametrize("name", ["ae_step", "vae_step", "gan_step"])
+def test_steps_reject_pixels_in_the_generators_range(one_batch, name):
+    with pytest.raises(ValueError, match="which looks like the generator's \\[-1, 1\\] range"):
+        step_of(name)(one_batch * 2 - 1)
+
+
+@pytest.mark.parametrize("name", ["ae_step", "vae_step", "gan_step"])
+def test_steps_take_images_in_the_unit_range(one_batch, name):
+    metrics = step_of(name)(one_batch[:8])
+    assert all(value.dim() == 0 for value in metrics.values())
+
+
+def test_off_the_cpu_a_step_reads_its_pixels_on_a_schedule(one_batch, monkeypatch):
+    """On a GPU a range check waits for the device: it runs on the 1st, 101st, ... call."""
+    from labutils import _validate
+
+    checked = []
+    monkeypatch.setattr(_validate, "check_unit_range", lambda images, who: checked.append(who))
+    monkeypatch.setattr(_validate, "step_calls", {})
+    meta = one_batch[:4].to("meta")  # a tensor off the CPU that holds no data
+    for _ in range(2 * _validate.STEP_CHECK_EVERY + 1):
+        _validate.check_step_images(meta, "vae_step")
+    assert checked == ["vae_step"] * 3
+    for _ in range(3):
+        _validate.check_step_images(one_batch[:4], "ae_step")  # on the CPU: every call
+    assert checked == ["vae_step"] * 3 + ["ae_step"] * 3

@@ -152,6 +152,21 @@ def makes_its_own_adam(model, optimizer, images):
     return step(model, torch.optim.Adam(model.parameters(), lr=1e-3), images)
 
 
+@wrong("1.1", "optimizer.step() was never called", "creates its own optimizer")
+def makes_its_own_sgd(model, optimizer, images):
+    return step(model, torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9), images)
+
+
+@wrong("1.1", "optimizer.step() was never called", "`optimizer` argument")
+def its_own_adam_with_the_chapters_settings(model, optimizer, images):
+    own = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999))
+    own.zero_grad()
+    loss = F.mse_loss(model(images), images)
+    loss.backward()
+    own.step()
+    return {"loss": loss.detach()}
+
+
 @wrong("1.1", "return the loss you called backward() on")
 def returns_the_loss_after_the_update(model, optimizer, images):
     step(model, optimizer, images)
@@ -287,9 +302,14 @@ def numpy_noise(images, std, generator=None):
     return (images + noise).clamp(0, 1)
 
 
-@wrong("1.2", "expected mean 0 and standard deviation 0.1")
+@wrong("1.2", "the output does not contain the images", "not the noise alone")
 def returns_the_noise_only(images, std, generator=None):
     return (std * torch.randn(images.shape, generator=generator)).clamp(0, 1)
+
+
+@wrong("1.2", "expected mean 0 and standard deviation 0.1")
+def noise_of_an_unknown_scale(images, std, generator=None):
+    return noisy(images, std, generator, scale=lambda s: 0.6 * s)
 
 
 @wrong("1.2", "clip the noisy images to [0, 1]")
@@ -300,6 +320,84 @@ def clips_before_adding(images, std, generator=None):
 @wrong("1.2", "should be a torch.Tensor", "a NumPy float32 array")
 def returns_numpy(images, std, generator=None):
     return noisy(images, std, generator).numpy()
+
+
+@wrong("1.2", "the noise is uniform (torch.rand, shifted and rescaled)", "torch.randn")
+def centred_uniform_with_the_right_std(images, std, generator=None):
+    uniform = torch.rand(images.shape, generator=generator) - 0.5  # mean 0, sd 1/sqrt(12)
+    return (images + std * np.sqrt(12) * uniform).clamp(0, 1)
+
+
+@wrong("1.2", "the noise is not centred", "torch.randn")
+def uniform_with_the_right_std(images, std, generator=None):
+    uniform = torch.rand(images.shape, generator=generator)  # mean 1/2, sd 1/sqrt(12)
+    return (images + std * np.sqrt(12) * uniform).clamp(0, 1)
+
+
+@wrong("1.2", "only 2 distinct values (e.g. random signs)", "Gaussian noise")
+def random_signs(images, std, generator=None):
+    signs = torch.randint(0, 2, images.shape, generator=generator) * 2 - 1
+    return (images + std * signs).clamp(0, 1)
+
+
+@wrong("1.2", "heavier tails than a Gaussian", "excess kurtosis")
+def laplace_noise(images, std, generator=None):
+    noise = torch.distributions.Laplace(0.0, std / np.sqrt(2)).sample(images.shape)
+    return (images + noise).clamp(0, 1)
+
+
+@wrong("1.2", "the pixels of a row share one noise value", "(N, 1, 28, 1)")
+def one_value_per_row(images, std, generator=None):
+    rows = torch.randn(*images.shape[:-1], 1, generator=generator)  # (N, 1, 28, 1)
+    return (images + std * rows).clamp(0, 1)
+
+
+@wrong("1.2", "the pixels of a column share one noise value", "(N, 1, 1, 28)")
+def one_value_per_column(images, std, generator=None):
+    n, c, _, w = images.shape
+    return (images + std * torch.randn(n, c, 1, w, generator=generator)).clamp(0, 1)
+
+
+@wrong("1.2", "the channels of a pixel share one noise value")
+def one_channel_of_noise(images, std, generator=None):
+    n, _, h, w = images.shape
+    return (images + std * torch.randn(n, 1, h, w, generator=generator)).clamp(0, 1)
+
+
+@wrong("1.2", "must work for images of any shape", "RuntimeError")
+def noise_for_784_pixels(images, std, generator=None):
+    noise = torch.randn(len(images), 784, generator=generator).view(images.shape)
+    return (images + std * noise).clamp(0, 1)
+
+
+@wrong("1.2", "images 0 and 32 of the batch got the same noise")
+def half_a_batch_of_noise_twice(images, std, generator=None):
+    half = torch.randn(len(images) // 2, *images.shape[1:], generator=generator)
+    noise = torch.cat([half, half, half[: len(images) % 2]])
+    return (images + std * noise).clamp(0, 1)
+
+
+@wrong("1.2", "generators seeded differently gave the same noise", "generator=generator")
+def its_own_seeded_generator(images, std, generator=None):
+    if generator is not None:
+        generator = torch.Generator().manual_seed(0)
+    return noisy(images, std, generator)
+
+
+@wrong("1.2", "generators seeded differently gave the same noise")
+def reseeds_the_callers_generator(images, std, generator=None):
+    if generator is not None:
+        generator.manual_seed(1234)
+    return noisy(images, std, generator)
+
+
+@wrong("1.2", "the caller's generator must advance", "set_state")
+def draws_from_a_copy_of_the_generator(images, std, generator=None):
+    if generator is not None:
+        copy = torch.Generator()
+        copy.set_state(generator.get_state())
+        generator = copy
+    return noisy(images, std, generator)
 
 
 # --- Exercise 1.3: fit_code_gaussian ----------------------------------------------------------
@@ -402,6 +500,30 @@ def correlation_matrix(codes):
     return codes.mean(0), torch.corrcoef(codes.T)
 
 
-@wrong("1.3", "The mean differs from the reference")
+@wrong("1.3", "The mean of 500 correlated codes differs from the reference")
 def median_instead_of_mean(codes):
     return codes.median(0).values, torch.cov(codes.T)
+
+
+@wrong("1.3", "divides by the number of dimensions (3, codes.shape[1] - 1)", "N - 1")
+def divides_by_the_dimensions_minus_one(codes):
+    centred = codes - codes.mean(dim=0)
+    return codes.mean(dim=0), centred.T @ centred / (codes.size(1) - 1)
+
+
+@wrong("1.3", "divides by the number of dimensions (4, codes.shape[1])")
+def divides_by_the_last_dimension(codes):
+    centred = codes - codes.mean(0, keepdim=True)
+    return codes.mean(0), torch.einsum("ni,nj->ij", centred, centred) / codes.shape[-1]
+
+
+@wrong("1.3", "E[x x^T] - mean mean^T", "Subtract the mean from the codes first")
+def second_moment_minus_outer_product(codes):
+    mean = codes.mean(dim=0)
+    return mean, codes.T @ codes / len(codes) - torch.outer(mean, mean)
+
+
+@wrong("1.3", "E[x x^T] - mean mean^T", "float32", "though right for codes near 0")
+def unbiased_second_moment_minus_outer_product(codes):
+    n, mean = len(codes), codes.mean(dim=0)
+    return mean, (codes.T @ codes - n * torch.outer(mean, mean)) / (n - 1)

@@ -63,6 +63,25 @@ def seeds_inside_the_function(mu, logvar):
     return sample(mu, logvar)
 
 
+@wrong("2.1", "the noise is uniform (torch.rand, shifted and rescaled)", "torch.randn_like(mu)")
+def centred_uniform_eps_with_unit_variance(mu, logvar):
+    eps = (torch.rand_like(mu) - 0.5) * 12**0.5  # mean 0, variance 1, but flat
+    return mu + eps * torch.exp(0.5 * logvar)
+
+
+@wrong("2.1", "only 2 distinct values (e.g. random signs)", "Gaussian noise")
+def random_sign_eps(mu, logvar):
+    eps = torch.randint_like(mu, 0, 2) * 2 - 1  # +-1: mean 0, variance 1
+    return mu + eps * torch.exp(0.5 * logvar)
+
+
+@wrong("2.1", "some examples share their eps", "of mu's full shape")
+def eps_for_half_the_batch(mu, logvar):
+    half = torch.randn(mu.shape[0] // 2, mu.shape[1])
+    eps = torch.cat([half, half])  # the second half of the batch repeats the first
+    return mu + eps * torch.exp(0.5 * logvar)
+
+
 @wrong("2.1", "logvar is used as sigma")
 def logvar_as_sigma(mu, logvar):
     return sample(mu, logvar, sigma=lambda lv: lv)
@@ -268,6 +287,12 @@ def sum_over_pixels_over_batch_size(logits, images, mu, logvar, beta):
 
 
 @right("2.3")
+def softplus_form(logits, images, mu, logvar, beta):
+    bce = (F.softplus(logits) - images * logits).flatten(1).sum(1)  # -log p(x|z) from logits
+    return (bce + beta * kl(mu, logvar)).mean()
+
+
+@wrong("2.3", "wrong for confident logits (|logit| >= 30)", "binary_cross_entropy_with_logits")
 def sigmoid_then_bce(logits, images, mu, logvar, beta):
     bce = F.binary_cross_entropy(torch.sigmoid(logits), images, reduction="sum") / images.shape[0]
     return bce + beta * kl(mu, logvar).mean()
@@ -296,6 +321,13 @@ def loss(logits, images, mu, logvar, beta, on_kl=True, pixels="sum", batch="mean
     bce = getattr(per_pixel, pixels)(1)
     total = bce + beta * kl(mu, logvar) if on_kl else beta * bce + kl(mu, logvar)
     return getattr(total, batch)()
+
+
+@wrong("2.3", "infinite or NaN for confident logits", "log(sigmoid(logit))")
+def log_of_the_sigmoid(logits, images, mu, logvar, beta):
+    p = torch.sigmoid(logits)
+    bce = -(images * p.log() + (1 - images) * (1 - p).log()).flatten(1).sum(1)
+    return (bce + beta * kl(mu, logvar)).mean()
 
 
 @wrong("2.3", "beta multiplies the wrong term")

@@ -138,7 +138,12 @@ def rescales_real_again(generator, discriminator, optimizer_d, real, noise):
     return d_step(generator, discriminator, optimizer_d, real * 2 - 1, noise)
 
 
-@wrong("3.1", "generator in eval mode", "BatchNorm")
+@wrong(
+    "3.1",
+    "generator in eval mode",
+    "BatchNorm",
+    "both networks must stay in training mode, as in gan_step",
+)
 def fakes_from_an_eval_generator(generator, discriminator, optimizer_d, real, noise):
     generator.eval()
     with torch.no_grad():
@@ -151,7 +156,11 @@ def fakes_from_an_eval_generator(generator, discriminator, optimizer_d, real, no
     return loss.item()
 
 
-@wrong("3.1", "discriminator ran in eval mode")
+@wrong(
+    "3.1",
+    "discriminator ran in eval mode",
+    "both networks must stay in training mode, as in gan_step",
+)
 def discriminator_in_eval_mode(generator, discriminator, optimizer_d, real, noise):
     discriminator.eval()
     loss = d_step(generator, discriminator, optimizer_d, real, noise)
@@ -159,11 +168,33 @@ def discriminator_in_eval_mode(generator, discriminator, optimizer_d, real, nois
     return loss
 
 
-@wrong("3.1", "leaves the generator in eval mode")
+@wrong(
+    "3.1",
+    "leaves the generator in eval mode",
+    "both networks must stay in training mode, as in gan_step",
+)
 def leaves_the_generator_in_eval_mode(generator, discriminator, optimizer_d, real, noise):
     loss = d_step(generator, discriminator, optimizer_d, real, noise)
     generator.eval()
     return loss
+
+
+@wrong("3.1", "the step draws noise of its own", "generator(noise)")
+def draws_noise_of_the_generators_size(generator, discriminator, optimizer_d, real, noise):
+    z = torch.randn(len(real), generator.nz)  # (N, nz), as gan_step draws it
+    return d_step(generator, discriminator, optimizer_d, real, z)
+
+
+@wrong("3.1", "optimizer_d.step() was never called", "updates the weights by hand")
+def updates_the_weights_by_hand(generator, discriminator, optimizer_d, real, noise):
+    for p in discriminator.parameters():
+        p.grad = None
+    loss = discriminator_loss(discriminator(real), discriminator(generator(noise).detach()))
+    loss.backward()
+    with torch.no_grad():
+        for p in discriminator.parameters():
+            p -= 2e-4 * p.grad
+    return loss.item()
 
 
 @wrong("3.1", "returns a tensor, not a number")
@@ -194,7 +225,7 @@ def noise_of_the_wrong_shape(generator, discriminator, optimizer_d, real, noise)
     return d_step(generator, discriminator, optimizer_d, real, z)
 
 
-@wrong("3.1", "The change of the weights differs from the reference")
+@wrong("3.1", "the step draws noise of its own", "from the `noise` argument")
 def ignores_the_given_noise(generator, discriminator, optimizer_d, real, noise):
     return d_step(generator, discriminator, optimizer_d, real, torch.randn_like(noise))
 
@@ -215,6 +246,12 @@ def scaled_ones(real_logits, fake_logits, smoothing=0.1):
 
 
 @right("3.2")
+def softplus_form(real_logits, fake_logits, smoothing=0.1):
+    t = 1 - smoothing  # -[t log D + (1 - t) log(1 - D)] = softplus(l) - t l
+    return (F.softplus(real_logits) - t * real_logits).mean() + F.softplus(fake_logits).mean()
+
+
+@wrong("3.2", "wrong for confident logits (|logit| >= 30)", "binary_cross_entropy_with_logits")
 def sigmoid_then_bce(real, fake, smoothing=0.1):
     d_real, d_fake = torch.sigmoid(real), torch.sigmoid(fake)
     return F.binary_cross_entropy(d_real, torch.full_like(d_real, 1 - smoothing)) + (
@@ -233,6 +270,14 @@ def by_hand_with_logsigmoid(real_logits, fake_logits, smoothing=0.1):
 def in_float64(real_logits, fake_logits, smoothing=0.1):
     r, f = real_logits.double(), fake_logits.double()
     return bce(r, torch.full_like(r, 1 - smoothing)) + bce(f, torch.zeros_like(f))
+
+
+@wrong("3.2", "infinite or NaN for confident logits", "F.logsigmoid")
+def log_of_the_sigmoid(real_logits, fake_logits, smoothing=0.1):
+    d_real, d_fake = torch.sigmoid(real_logits), torch.sigmoid(fake_logits)
+    t = 1 - smoothing
+    real = -(t * d_real.log() + (1 - t) * (1 - d_real).log()).mean()
+    return real - (1 - d_fake).log().mean()
 
 
 def smoothed(r, f, real_target, fake_target):

@@ -86,7 +86,7 @@ def norm_not_squared(mu1, cov1, mu2, cov2):
     return distance(mu1, cov1, mu2, cov2, mean=lambda a, b: (a - b).norm())
 
 
-@wrong("4.4", "square root of the Fréchet distance")
+@wrong("4.4", "this is d, the square root", "the FID is d^2, the squared Fréchet distance")
 def square_root_of_the_distance(mu1, cov1, mu2, cov2):
     return distance(mu1, cov1, mu2, cov2) ** 0.5
 
@@ -97,7 +97,7 @@ def forgets_the_real_part(mu1, cov1, mu2, cov2):
     return mean_term + traces - 2 * torch.linalg.eigvals(cov1 @ cov2).sqrt().sum()
 
 
-@wrong("4.4", "The distance between the 1-D Gaussians is", "the reference gives")
+@wrong("4.4", "the trace of cov1 is counted twice", "tr(cov1) + tr(cov2)")
 def first_trace_twice(mu1, cov1, mu2, cov2):
     cross = torch.linalg.eigvals(cov1 @ cov2).sqrt().sum().real
     return float((mu1 - mu2).pow(2).sum() + 2 * cov1.trace() - 2 * cross)
@@ -109,7 +109,7 @@ def mean_term_not_summed(mu1, cov1, mu2, cov2):
     return (mu1 - mu2).pow(2) + cov1.trace() + cov2.trace() - 2 * cross
 
 
-@wrong("4.4", "The distance between the 3-D Gaussians", "the reference gives")
+@wrong("4.4", "eigvalsh assumes a symmetric matrix", "use torch.linalg.eigvals")
 def eigvalsh_of_a_non_symmetric_product(mu1, cov1, mu2, cov2):
     cross = torch.linalg.eigvalsh(cov1 @ cov2).clamp(min=0).sqrt().sum()
     return distance(mu1, cov1, mu2, cov2, cross=cross)
@@ -121,9 +121,26 @@ def returns_the_eigenvalues_too(mu1, cov1, mu2, cov2):
     return distance(mu1, cov1, mu2, cov2), eigenvalues
 
 
-@wrong("4.4", "The distance between the 1-D Gaussians is", "the reference gives")
+@wrong("4.4", "these are the eigenvalues of cov1 + cov2", "of the product")
 def eigenvalues_of_the_sum(mu1, cov1, mu2, cov2):
     return distance(mu1, cov1, mu2, cov2, cross=torch.linalg.eigvals(cov1 + cov2).sqrt().sum().real)
+
+
+@wrong("4.4", "NaN for singular covariances", "clamp the real parts at 0")
+def square_roots_of_the_real_parts(mu1, cov1, mu2, cov2):
+    cross = torch.linalg.eigvals(cov1 @ cov2).real.sqrt().sum()  # NaN for a slightly negative one
+    return distance(mu1, cov1, mu2, cov2, cross=cross)
+
+
+@right("4.4")
+def clamped_real_parts(mu1, cov1, mu2, cov2):
+    cross = torch.linalg.eigvals(cov1 @ cov2).real.clamp(min=0).sqrt().sum()
+    return distance(mu1, cov1, mu2, cov2, cross=cross)
+
+
+@wrong("4.4", "The distance between the 1-D Gaussians is", "the reference gives")
+def an_unknown_offset(mu1, cov1, mu2, cov2):
+    return distance(mu1, cov1, mu2, cov2) + 0.25
 
 
 @wrong("4.4", "should be a single number", "a str")
@@ -222,29 +239,42 @@ def returns_the_histogram(predicted_labels):
     return torch.bincount(predicted_labels, minlength=10) / len(predicted_labels)
 
 
-@wrong("4.5", "The entropy for ten equally common digits is", "the reference gives")
+@wrong("4.5", "the counts are divided by 10, the number of classes")
 def divides_by_ten(predicted_labels):
     counts = torch.bincount(predicted_labels, minlength=10).double()
     p = counts[counts > 0] / 10
     return float(-(p * p.log()).sum())
 
 
-@wrong("4.5", "The entropy for ten equally common digits is", "the reference gives")
+@wrong("4.5", "the terms -p log p are averaged", "their sum")
 def mean_instead_of_sum(predicted_labels):
     return entropy(predicted_labels, reduce=torch.mean)
 
 
-@wrong("4.5", "The entropy for ten equally common digits is")
+@wrong("4.5", "does not have one bin per digit", "torch.bincount")
 def histc_with_nine_bins(predicted_labels):
     counts = torch.histc(predicted_labels.float(), bins=9, min=0, max=9)
     p = counts[counts > 0] / counts.sum()
     return float(-(p * p.log()).sum())
 
 
-@wrong("4.5", "The entropy for a histogram where digits 2 and 5 never occur", "the reference gives")
+@wrong("4.5", "the counts are smoothed", "a digit that never occurs has probability 0")
 def plus_one_smoothing(predicted_labels):
     counts = torch.bincount(predicted_labels, minlength=10).double() + 1
     p = counts / counts.sum()
+    return float(-(p * p.log()).sum())
+
+
+@wrong("4.5", "lies between 0", "log 10 = 2.3026 nats", "is outside")
+def forgets_the_weights(predicted_labels):
+    p = torch.bincount(predicted_labels, minlength=10).double() / len(predicted_labels)
+    return float(-p[p > 0].log().sum())  # -sum log p: the p in front is missing
+
+
+@wrong("4.5", "It is in the possible range", "not -sum p log p of the digits' frequencies")
+def normalised_by_the_largest_count(predicted_labels):
+    counts = torch.bincount(predicted_labels, minlength=10).double()
+    p = counts[counts > 0] / counts.max()  # 1 for the most common digit: no distribution
     return float(-(p * p.log()).sum())
 
 
@@ -297,10 +327,12 @@ def float32_kthvalue(real, generated, k):
     return precision, recall
 
 
-@right("4.6")
+@wrong(
+    "4.6", "a point exactly on a ball's boundary is counted as outside", "distance <= the radius"
+)
 def numpy_partition_strict(real, generated, k):
-    # Strict < is the same here: a point on the rim of a ball is a tie of two distances, which
-    # happens only for points of both sets, and those lie at distance 0 from their own ball.
+    # Strict <: wrong only at ties (a repeated point, or integer features), which random
+    # clouds never have: the grid case of the checker has them.
     real, generated = real.numpy(), generated.numpy()
 
     def dist(a, b):
@@ -398,12 +430,12 @@ def own_neighbour(real, generated, k):
     return precision_recall_with(real, generated, k, column=k - 1)
 
 
-@wrong("4.6", "with k=3 differs from the reference")
+@wrong("4.6", "the (k+1)-th nearest other point", "off by one")
 def one_neighbour_too_far(real, generated, k):
     return precision_recall_with(real, generated, k, column=k + 1)
 
 
-@wrong("4.6", "for two overlapping clouds with k=3 differs from the reference")
+@wrong("4.6", "tested against the balls of its own set")
 def generated_radii_for_precision(real, generated, k):
     real, generated = real.double(), generated.double()
     real_radii = torch.cdist(real, real).sort(dim=1).values[:, k]
@@ -414,12 +446,12 @@ def generated_radii_for_precision(real, generated, k):
     return float(precision), float(recall)
 
 
-@wrong("4.6", "differs from the reference")
+@wrong("4.6", "recall also uses the real points' balls")
 def real_balls_for_recall_too(real, generated, k):
     return precision_recall_with(real, generated, k, real_radii_for_recall=True)
 
 
-@wrong("4.6", "differs from the reference")
+@wrong("4.6", "squared distances are compared with radii that are not squared")
 def squared_distances_against_radii(real, generated, k):
     real_radii = torch.cdist(real, real).sort(dim=1).values[:, k]
     generated_radii = torch.cdist(generated, generated).sort(dim=1).values[:, k]
@@ -429,7 +461,7 @@ def squared_distances_against_radii(real, generated, k):
     return float(precision), float(recall)
 
 
-@wrong("4.6", "differs from the reference")
+@wrong("4.6", "compare distances with distances")
 def distances_against_squared_radii(real, generated, k):
     def squared_radii(points, k):
         return (points[:, None] - points[None]).pow(2).sum(-1).sort(dim=1).values[:, k]
@@ -437,7 +469,7 @@ def distances_against_squared_radii(real, generated, k):
     return precision_recall_with(real, generated, k, radii_of=squared_radii)
 
 
-@wrong("4.6", "with k=3 differs from the reference")
+@wrong("4.6", "the mean distance to the k nearest other points")
 def mean_distance_to_the_k_nearest(real, generated, k):
     def mean_radii(points, k):
         return torch.cdist(points, points).sort(dim=1).values[:, 1 : k + 1].mean(dim=1)
@@ -445,7 +477,7 @@ def mean_distance_to_the_k_nearest(real, generated, k):
     return precision_recall_with(real, generated, k, radii_of=mean_radii)
 
 
-@wrong("4.6", "differs from the reference")
+@wrong("4.6", "`any` runs over the wrong axis")
 def any_over_the_wrong_axis(real, generated, k):
     real_radii = torch.cdist(real, real).sort(dim=1).values[:, k]
     generated_radii = torch.cdist(generated, generated).sort(dim=1).values[:, k]
@@ -455,13 +487,13 @@ def any_over_the_wrong_axis(real, generated, k):
     return float(precision), float(recall)
 
 
-@wrong("4.6", "differs from the reference")
+@wrong("4.6", "divided by the other set's size")
 def divided_by_the_other_sets_size(real, generated, k):
     precision, recall = precision_recall_with(real, generated, k)
     return precision * len(generated) / len(real), recall * len(real) / len(generated)
 
 
-@wrong("4.6", "differs from the reference", "got 85.5556, expected 0.855556")
+@wrong("4.6", "percentages", "fractions between 0 and 1")
 def percentages(real, generated, k):
     precision, recall = precision_recall_with(real, generated, k)
     return 100 * precision, 100 * recall
@@ -472,7 +504,7 @@ def only_precision(real, generated, k):
     return precision_recall_with(real, generated, k)[0]
 
 
-@wrong("4.6", "differs from the reference")
+@wrong("4.6", "Manhattan (L1, p=1)")
 def l1_distance(real, generated, k):
     def manhattan(a, b):
         return torch.cdist(a, b, p=1)
@@ -480,7 +512,7 @@ def l1_distance(real, generated, k):
     return precision_recall_with(real, generated, k, distance=manhattan)
 
 
-@wrong("4.6", "differs from the reference")
+@wrong("4.6", "differs from the reference", "Inside means at a distance <= the radius", "float64")
 def normalised_features(real, generated, k):
     real = torch.nn.functional.normalize(real, dim=1)
     generated = torch.nn.functional.normalize(generated, dim=1)
@@ -501,7 +533,7 @@ def returns_the_masks(real, generated, k):
     return (distances <= real_radii).any(dim=1), (distances.T <= generated_radii).any(dim=1)
 
 
-@wrong("4.6", "differs from the reference")
+@wrong("4.6", "the radii are measured to the other set's points")
 def radii_from_the_other_set(real, generated, k):
     real, generated = real.double(), generated.double()
     distances = torch.cdist(generated, real)  # (M, N)
@@ -512,7 +544,7 @@ def radii_from_the_other_set(real, generated, k):
     return float(precision), float(recall)
 
 
-@wrong("4.6", "differs from the reference")
+@wrong("4.6", "integer division (//)")
 def integer_division(real, generated, k):
     real_radii = torch.cdist(real, real).sort(dim=1).values[:, k]
     generated_radii = torch.cdist(generated, generated).sort(dim=1).values[:, k]
@@ -522,12 +554,12 @@ def integer_division(real, generated, k):
     return inside_real // len(generated), inside_generated // len(real)
 
 
-@wrong("4.6", "with k=1 differs from the reference")
+@wrong("4.6", "the `k` argument is ignored")
 def ignores_k(real, generated, k=3):
     return precision_recall_with(real, generated, 3)
 
 
-@wrong("4.6", "differs from the reference")
+@wrong("4.6", "rounded", "round only when printing")
 def rounded_for_printing(real, generated, k):
     precision, recall = precision_recall_with(real, generated, k)
     return round(precision, 2), round(recall, 2)
