@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from labutils import load_mnist, seed_everything
 from labutils.course import build, course_settings, recipe
@@ -41,8 +42,9 @@ RELATIVE_FLOOR = 0.05  # the band is never narrower than +- 5% of the mean
 SPREAD = 3.0  # ... nor than +- 3 standard deviations over the seeds
 
 
-def train_run(name: str, mode: str, seed: int) -> tuple[History, dict]:
-    """Train chapter run `name` in `mode` from `seed` on the CPU; its history and settings."""
+def train_run(name: str, mode: str, seed: int) -> tuple[History, dict[str, nn.Module], dict]:
+    """Train chapter run `name` in `mode` from `seed` on the CPU: its history, its models (named
+    as in its checkpoint) and its settings."""
     smoke = mode == "smoke"
     settings = course_settings(name, smoke)
     if not smoke:
@@ -55,7 +57,7 @@ def train_run(name: str, mode: str, seed: int) -> tuple[History, dict]:
     if name == "dcgan":
         history["class_entropy"] = [sample_coverage(models["generator"], seed)[0].entropy]
         history["volatility"] = [volatility(history["step_loss_g"])]
-    return history, settings
+    return history, models, settings
 
 
 def band_of(curves: list[list[float]]) -> dict:
@@ -85,7 +87,7 @@ def record(name: str, mode: str) -> dict:
     """Train the seeds of run `name` in `mode` and summarise them as bands."""
     started = time.perf_counter()
     runs = [train_run(name, mode, seed) for seed in range(SEEDS[mode])]
-    histories, settings = [h for h, _ in runs], runs[0][1]
+    histories, settings = [h for h, _, _ in runs], runs[0][2]
     metric = MAIN_METRIC[name]
     steps = len(histories[0][f"step_{metric}"])
     size = max(1, steps // WINDOWS)
