@@ -71,6 +71,7 @@ FLAT = 0.02  # a loss that fell by less than 2% from its first window to its las
 DOMINANT = (0.95, 0.05, 0.1)  # D(x) above, D(G(z)) below, loss_d below: the discriminator won
 MIN_GAN_STEPS = 40  # fewer steps say nothing yet about a GAN's dynamics
 OSCILLATING = 0.3  # a G loss that jumps by more than 30% of itself from step to step
+COLLAPSED = 1.5  # nats of class entropy: 4 or 5 equally common digits
 COPIES = 0.3  # samples with less `variety` are near copies of each other (real digits: about 0.7)
 
 
@@ -136,7 +137,7 @@ def diagnose(
     if not any(checks):
         checks += curve_findings(kind, history, model, images, band)
     if not any(checks) and model is not None:
-        checks.append(model_finding(kind, model, images, band, classifier, seed))
+        checks.append(model_finding(kind, model, images, classifier, seed))
     findings = tuple(f for f in checks if f is not None)
     if findings:
         first = findings[0]
@@ -456,13 +457,12 @@ def model_finding(
     kind: str,
     model: nn.Module,
     images: torch.Tensor | None,
-    band: dict | None,
     classifier: MnistClassifier | None,
     seed: int,
 ) -> Finding | None:
     """The failures only the trained model shows: mode collapse, posterior collapse."""
     if kind == "GAN":
-        return collapse_finding(*sample_coverage(model, seed, classifier), band)
+        return collapse_finding(*sample_coverage(model, seed, classifier))
     if kind == "VAE" and images is not None:
         return posterior_finding(measured_kl(model, images))
     return None
@@ -487,21 +487,19 @@ def missing_digits(coverage: Coverage) -> list[int]:
     return [d for d, share in enumerate(coverage.histogram.tolist()) if share < 0.02]
 
 
-def collapse_finding(coverage: Coverage, spread: float, band: dict | None) -> Finding | None:
+def collapse_finding(coverage: Coverage, spread: float) -> Finding | None:
     """Mode collapse: the samples are near copies (`variety` below `COPIES`), their class entropy
-    is below the reference band's (without a band, below 1.5 nats, that of 4 or 5 equally common
-    digits), and digits are missing. A young generator's varied blobs, which the classifier may
-    read as a single digit, are not collapse."""
-    floor = band["class_entropy"]["low"][0] if band else 1.5
+    is below `COLLAPSED` and digits are missing. A young generator's varied blobs, which the
+    classifier may read as a single digit, are not collapse."""
     missing = missing_digits(coverage)
-    if coverage.entropy < floor and missing and spread < COPIES:
+    if coverage.entropy < COLLAPSED and missing and spread < COPIES:
         histogram = coverage.histogram.tolist()
         shares = ", ".join(f"{d}: {s:.0%}" for d, s in enumerate(histogram) if s >= 0.1)
         return Finding(
             "mode collapse",
             f"The classifier reads {SAMPLES:,} samples as mostly {shares}; their class entropy is "
             f"{coverage.entropy:.3g} nats (uniform: {math.log(10):.3g}; collapse below "
-            f"{floor:.3g}), {len(missing)} digits are missing ({', '.join(map(str, missing))}) "
+            f"{COLLAPSED:.3g}), {len(missing)} digits are missing ({', '.join(map(str, missing))}) "
             f"and the samples are near copies (variety {spread:.2f}; real digits about 0.7).",
         )
     return None
@@ -571,6 +569,11 @@ def healthy_evidence(
                 f"(class entropy {coverage.entropy:.3g} nats; uniform {math.log(10):.3g}) and "
                 f"differ from each other (variety {spread:.2f})."
             )
+            if band is not None:
+                evidence.append(
+                    f"The reference runs' samples had a class entropy of "
+                    f"{band['class_entropy']['mean'][0]:.3g} nats on average."
+                )
     if kind == "VAE" and model is not None and images is not None:
         kl = measured_kl(model, images)
         active = int((kl >= DEAD_DIMENSION).sum())
