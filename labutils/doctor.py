@@ -37,7 +37,7 @@ HEALTHY = "healthy"
 GALLERY = "the failure gallery (appendix), section"
 # Each verdict and where the book explains it.
 SECTIONS = {
-    HEALTHY: "the chapter's 'Training' section shows the same run",
+    HEALTHY: "the failure gallery (appendix) shows what each failure looks like instead",
     "inputs out of range": (
         f"chapter 1, 'Training' (pixels in [0, 1]); {GALLERY} 'Inputs in the wrong range'"
     ),
