@@ -150,8 +150,8 @@ def diagnose(
 
 
 def history_kind(history: object) -> str:
-    """ "autoencoder", "VAE" or "GAN", from the metrics a `fit` history holds; a clear error for
-    anything else."""
+    """The kind of model that trained `history` ("autoencoder", "VAE" or "GAN"), read from the
+    metrics it records; one clear error for anything that is not such a `fit` history."""
     if not isinstance(history, dict):
         raise TypeError(
             f"diagnose needs the history that fit (or fit_autoencoder, fit_vae, fit_dcgan) "
@@ -184,7 +184,7 @@ def check_model(kind: str, model: object) -> None:
     expected = {"autoencoder": (Autoencoder,), "VAE": (VAE, ConvVAE), "GAN": (Generator,)}[kind]
     if not isinstance(model, expected):
         raise ValueError(
-            f"The history is a{'n' if kind[0] in 'aA' else ''} {kind}'s, but the model is "
+            f"The history is {a(kind)}'s, but the model is "
             f"{type(model).__name__}: pass the {'generator' if kind == 'GAN' else 'model'} that "
             "this history trained."
         )
@@ -196,11 +196,15 @@ def reference_band(kind: str, reference: str | None, smoke: bool) -> dict | None
         return None
     if reference in RUN_KIND and RUN_KIND[reference] != kind:
         raise ValueError(
-            f"The history is a{'n' if kind[0] in 'aA' else ''} {kind}'s, but the reference run "
-            f"{reference!r} trains a{'n' if RUN_KIND[reference][0] in 'aA' else ''} "
-            f"{RUN_KIND[reference]}: pass the reference of the run this history repeats."
+            f"The history is {a(kind)}'s, but the reference run {reference!r} trains "
+            f"{a(RUN_KIND[reference])}: pass the reference of the run this history repeats."
         )
     return course_band(reference, smoke)
+
+
+def a(kind: str) -> str:
+    """`kind` with its indefinite article: "an autoencoder", "a VAE"."""
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
 
 
 def values(history: dict, key: str) -> list[float]:
@@ -221,7 +225,7 @@ def window_means(series: list[float], parts: int = 8) -> list[float]:
 
 def range_finding(kind: str, history: dict, images: torch.Tensor | None) -> Finding | None:
     """Inputs outside [0, 1]: seen in the images themselves, or in a loss that [0, 1] data cannot
-    give (an autoencoder's MSE per pixel above 0.5, a negative Bernoulli reconstruction term)."""
+    give (an autoencoder's squared error per pixel above 1, a negative Bernoulli cross-entropy)."""
     name = "inputs out of range"
     if images is not None:
         low, high = float(images.min()), float(images.max())
