@@ -14,6 +14,7 @@ import json
 import math
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pytest
 import torch
 
@@ -28,6 +29,7 @@ from labutils import (
 )
 from labutils.bands import COURSE_BANDS_FILE, compare_to_band, course_band
 from labutils.doctor import Diagnosis, diagnose
+from labutils.plots import plot_against_band
 
 ROOT = Path(__file__).resolve().parents[2]
 CURVES = ROOT / "tests" / "unit" / "fixtures" / "course_runs_full.pt"
@@ -268,3 +270,20 @@ def test_a_diagnosis_prints_one_paragraph_with_its_section():
     text = str(diagnosis)
     assert "\n" not in text and text.startswith("❌ Diagnosis: not learning.")
     assert "Read more: chapter 1, 'Training'" in text
+
+
+def test_the_band_figure_overlays_the_runs_windows_on_the_band():
+    band = course_band("ae", smoke=False)
+    size = band["windows"]["size"]
+    losses = [0.2 / (1 + i / 50) for i in range(3 * size)]
+    fig = plot_against_band(ae_history(losses), "loss", band)
+    ax = fig.axes[0]
+    run = next(line for line in ax.get_lines() if line.get_label() == "this run")
+    expected = [sum(losses[i : i + size]) / size for i in range(0, 3 * size, size)]
+    torch.testing.assert_close(
+        torch.tensor(run.get_ydata()).double(), torch.tensor(expected, dtype=torch.float64)
+    )
+    shaded = ax.collections[0].get_paths()[0].vertices[:, 1]  # the band's outline
+    assert shaded.min() == pytest.approx(min(band["windows"]["low"]))
+    assert shaded.max() == pytest.approx(max(band["windows"]["high"]))
+    plt.close(fig)
