@@ -39,30 +39,30 @@ GALLERY = "the failure gallery (appendix), section"
 SECTIONS = {
     HEALTHY: "the failure gallery (appendix) shows what each failure looks like instead",
     "inputs out of range": (
-        f"chapter 1, 'Training' (pixels in [0, 1]); {GALLERY} 'Inputs in the wrong range'"
+        f'chapter 1, "Training" (pixels in [0, 1]); {GALLERY} "Inputs in the wrong range"'
     ),
-    "NaN or inf loss": f"{GALLERY} 'A loss that becomes NaN'",
-    "negative KL": f"chapter 2, 'The KL term in closed form'; {GALLERY} 'A negative KL'",
+    "NaN or inf loss": f'{GALLERY} "A loss that becomes NaN"',
+    "negative KL": f'chapter 2, "The KL term in closed form"; {GALLERY} "A negative KL"',
     "KL and reconstruction on different scales": (
-        f"chapter 2, 'The library's VAE and its loss'; {GALLERY} 'A KL on the wrong scale'"
+        f'chapter 2, "The library\'s VAE and its loss"; {GALLERY} "A KL on the wrong scale"'
     ),
-    "not learning": f"chapter 1, 'Training'; {GALLERY} 'An autoencoder that does not learn'",
+    "not learning": f'chapter 1, "Training"; {GALLERY} "An autoencoder that does not learn"',
     "discriminator overpowers the generator": (
-        f"chapter 3, 'Failure modes and what to look for'; {GALLERY} 'A discriminator that wins'"
+        f'chapter 3, "Failure modes and what to look for"; {GALLERY} "A discriminator that wins"'
     ),
     "oscillation": (
-        f"chapter 3, 'Failure modes and what to look for'; {GALLERY} 'Oscillation and divergence'"
+        f'chapter 3, "Failure modes and what to look for"; {GALLERY} "Oscillation and divergence"'
     ),
-    "divergence": f"{GALLERY} 'Oscillation and divergence'",
-    "learning rate too high": f"{GALLERY} 'A learning rate too high'",
-    "learning rate too low": f"{GALLERY} 'A learning rate too low'",
-    "off the reference band": f"{GALLERY} 'A learning rate too high' and 'too low'",
+    "divergence": f'{GALLERY} "Oscillation and divergence"',
+    "learning rate too high": f'{GALLERY} "A learning rate too high"',
+    "learning rate too low": f'{GALLERY} "A learning rate too low"',
+    "off the reference band": f'{GALLERY} "A learning rate too high" and "A learning rate too low"',
     "mode collapse": (
-        f"chapter 3, 'Failure modes and what to look for'; chapter 4, 'Measuring'; "
-        f"{GALLERY} 'Mode collapse'"
+        f'chapter 3, "Failure modes and what to look for"; chapter 4, "Measuring"; '
+        f'{GALLERY} "Mode collapse"'
     ),
     "posterior collapse": (
-        f"chapter 2, Exercise 2.3 (what beta does); {GALLERY} 'Posterior collapse'"
+        f'chapter 2, Exercise 2.3 (what beta does); {GALLERY} "Posterior collapse"'
     ),
 }
 SAMPLES = 1_000  # generated images the classifier reads for mode collapse

@@ -12,9 +12,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import nbformat
 import pytest
 import torch
 
@@ -28,7 +30,7 @@ from labutils import (
     seed_everything,
 )
 from labutils.bands import COURSE_BANDS_FILE, compare_to_band, course_band
-from labutils.doctor import Diagnosis, diagnose
+from labutils.doctor import SECTIONS, Diagnosis, diagnose
 from labutils.plots import plot_against_band
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -269,7 +271,7 @@ def test_a_diagnosis_prints_one_paragraph_with_its_section():
     assert isinstance(diagnosis, Diagnosis) and not diagnosis.healthy
     text = str(diagnosis)
     assert "\n" not in text and text.startswith("❌ Diagnosis: not learning.")
-    assert "Read more: chapter 1, 'Training'" in text
+    assert 'Read more: chapter 1, "Training"' in text
 
 
 def test_the_band_figure_overlays_the_runs_windows_on_the_band():
@@ -287,3 +289,26 @@ def test_the_band_figure_overlays_the_runs_windows_on_the_band():
     assert shaded.min() == pytest.approx(min(band["windows"]["low"]))
     assert shaded.max() == pytest.approx(max(band["windows"]["high"]))
     plt.close(fig)
+
+
+def headings(notebook: Path) -> set[str]:
+    """The titles of a notebook's Markdown headings."""
+    cells = nbformat.read(notebook, as_version=4).cells
+    lines = [line for c in cells if c.cell_type == "markdown" for line in c.source.splitlines()]
+    return {re.sub(r"^#+\s+", "", line) for line in lines if line.startswith("#")}
+
+
+@pytest.mark.parametrize("verdict", sorted(SECTIONS))
+def test_every_pointer_names_a_heading_of_the_book(verdict):
+    """After a heading is renamed, the doctor must not send readers to a section that is gone."""
+    for part in SECTIONS[verdict].split("; "):
+        chapter = re.match(r"chapter (\d)", part)
+        notebook = (
+            next((ROOT / "book").glob(f"0{chapter.group(1)}-*.ipynb"))
+            if chapter
+            else ROOT / "book" / "appendix-failure-gallery.ipynb"
+        )
+        for title in re.findall(r'"([^"]+)"', part):
+            assert title in headings(notebook), (
+                f"{verdict}: no heading {title!r} in {notebook.name}"
+            )
