@@ -323,3 +323,40 @@ def plot_class_histograms(histograms: dict[str, torch.Tensor], title: str | None
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def plot_against_band(
+    history: History,
+    metric: str,
+    band: dict | None = None,
+    samples: torch.Tensor | None = None,
+    title: str | None = None,
+) -> Figure:
+    """A run's per-step `metric` (a `fit` history's `step_<metric>`), averaged over windows of
+    steps, over the reference band that several seeds of the same run drew (shaded: low to high;
+    dashed: their mean; `band` as `labutils.bands.course_band` returns it); with `samples`
+    (N, 1, 28, 28) in [0, 1], a grid of the run's images beside it."""
+    fig, axes = plt.subplots(1, 2 if samples is not None else 1, figsize=(9, 3.2), squeeze=False)
+    ax = axes[0, 0]
+    values = [float(v) for v in history.get(f"step_{metric}") or history[f"train_{metric}"]]
+    size = band["windows"]["size"] if band else max(1, len(values) // 40)
+    means = rolling_mean(values, size)[::size]  # (windows,) disjoint windows of `size` steps
+    middles = torch.arange(means.numel()) * size + (size + 1) / 2  # (windows,)
+    if band:
+        reference = band["windows"]
+        where = torch.arange(len(reference["mean"])) * size + (size + 1) / 2
+        ax.fill_between(
+            where,
+            reference["low"],
+            reference["high"],
+            color="grey",
+            alpha=0.3,
+            label=f"reference band ({band['seeds']} seeds)",
+        )
+        ax.plot(where, reference["mean"], "--", color="black", linewidth=1, label="reference mean")
+    ax.plot(middles, means, "-", linewidth=2, label="this run")
+    finish_line_plot(fig, ax, "iteration", metric.replace("_", " "), title, fontsize=8)
+    if samples is not None:
+        show_images(samples[:64], nrow=8, title="samples", ax=axes[0, 1])
+    fig.tight_layout()
+    return fig

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 
+from ..bands import compare_to_band
 from .core import CheckResult, describe
 
 BANDS_FILE = "reference_bands.json"
@@ -23,14 +23,6 @@ RUN_EXERCISES = {
     "denoising-ae": ("Exercise 1.2", "history_denoiser"),
     "beta-vae": ("Exercise 2.3", "history_beta4"),
 }
-# Loss scales that a mistake in the reduction produces: (factor, what it suggests).
-SCALES = [
-    (784, "summed over the 784 pixels where the reference averages over them"),
-    (784 * 128, "summed over the pixels and the batch where the reference averages"),
-    (128, "summed over the batch of 128 where the reference averages"),
-    (1 / 784, "averaged over the 784 pixels where the reference sums over them"),
-    (1 / 128, "divided by the batch size once more"),
-]
 
 
 @cache
@@ -224,46 +216,36 @@ def beta_verdict(history: object, band: dict) -> CheckResult | None:
 
 def band_verdict(band: dict, epochs: list[float], steps: list[float]) -> CheckResult:
     """The verdict on the loss of the last epoch the band covers, and the shape of the curve."""
-    epoch = min(len(epochs), len(band["mean"])) - 1
-    value, low, high, mean = (
-        epochs[epoch],
-        band["low"][epoch],
-        band["high"][epoch],
-        band["mean"][epoch],
-    )
-    where = (
-        f"after epoch {epoch + 1} your mean training loss is {value:.4g}; the reference run's "
-        f"is {mean:.4g} (band {low:.4g} to {high:.4g})"
-    )
-    if low <= value <= high:
+    found = compare_to_band(band, epochs, steps)
+    where = found.where()
+    if found.kind == "on track":
         return CheckResult(True, f"✅ On track: {where}.")
-    for factor, meaning in SCALES:
-        if low * factor <= value <= high * factor:
-            return CheckResult(
-                False,
-                f"❌ Another scale: {where}, about {factor:.4g} times the reference. Is the loss "
-                f"{meaning}?",
-            )
-    shape = curve_shape(steps or epochs)
-    if shape == "rising":
+    if found.kind == "scale":
+        return CheckResult(
+            False,
+            f"❌ Another scale: {where}, about {found.factor:.4g} times the reference. Is the "
+            f"loss {found.meaning}?",
+        )
+    if found.kind == "rising":
         return CheckResult(
             False,
             f"❌ Diverging: {where}, and the loss is rising. Lower the learning rate, and check "
             "the loss and the update step.",
         )
-    if shape.startswith("jumped"):
+    if found.kind == "jumped":
         return CheckResult(
             False,
-            f"❌ Unstable: {where}; the loss {shape}. The learning rate is probably too large.",
+            f"❌ Unstable: {where}; the loss {found.shape}. The learning rate is probably too "
+            "large.",
         )
-    if shape == "stalled":
+    if found.kind == "stalled":
         return CheckResult(
             False,
             f"❌ Stalled: {where}. The loss fell at once in the first steps, then stopped "
             "falling: typical of a learning rate that is too large (the model settles on an "
             "average image).",
         )
-    if value > high:
+    if found.kind == "slow":
         return CheckResult(
             False,
             f"❌ Too slow: {where}, and the loss falls slowly. Check the learning rate (too "
@@ -275,27 +257,3 @@ def band_verdict(band: dict, epochs: list[float], steps: list[float]) -> CheckRe
         "with another learning rate, another loss (e.g. a mean where the reference sums) or "
         "other training data. Train with the exercise's settings to compare.",
     )
-
-
-def curve_shape(values: Sequence[float]) -> str:
-    """'rising' (it ends 10% above its lowest window), 'jumped ...' (a spike above twice the first
-    loss), 'stalled' (most of the progress in the first eighth, then flat) or 'steady'. Windows
-    of an eighth of the curve average out the noise of single steps."""
-    if len(values) < 2:
-        return "steady"
-    first, peak = values[0], max(values[1:])
-    size = max(1, len(values) // 8)
-    means = [sum(values[i : i + size]) / size for i in range(0, len(values) - size + 1, size)]
-    if len(means) > 1 and means[-1] > 1.1 * min(means):
-        return "rising"
-    if peak > 2 * first:
-        at = values.index(peak) + 1
-        return f"jumped to {peak:.4g} at step {at}, from {first:.4g} at the start"
-    end, early = means[-1], sum(values[1 : 1 + size]) / size
-    progress = first - end
-    if len(values) >= 8 and progress > 0.1 * first:
-        quarter = len(means) // 4 or 1
-        flat = end > 0.95 * (sum(means[quarter : 2 * quarter]) / quarter)
-        if (first - early) > 0.8 * progress and flat:
-            return "stalled"
-    return "steady"
