@@ -13,8 +13,9 @@
 
    Digits are drawn as the chapters' figures draw them: grey level round(255 (1 - x)) for a pixel
    mean x (matplotlib's gray_r), grids with a 2-pixel white border around each 28 x 28 tile
-   (torchvision's make_grid). Each figure records what it last decoded in data-latent (JSON) and
-   counts its renders in data-renders, so that tests can compare its pixels with PyTorch's. */
+   (torchvision's make_grid). Each figure records what it last decoded in data-latent (JSON),
+   counts its renders in data-renders and sets data-pending="0" once no render is left to do, so
+   that tests can compare its pixels with PyTorch's. */
 "use strict";
 
 (() => {
@@ -88,8 +89,9 @@
   const decode = async (model, codes, rows) => (await run(`${model}-decoder`, codes, rows)).images;
 
   /* Calls `task` with the latest arguments, never two at a time: a drag that moves faster than
-     the network decodes skips the positions it could not show. */
-  function latest(task) {
+     the network decodes skips the positions it could not show. `idle` runs when nothing is
+     left to do. */
+  function latest(task, idle = () => {}) {
     let busy = false;
     let waiting = null;
     const pump = async () => {
@@ -100,6 +102,7 @@
         await task(...args);
       }
       busy = false;
+      idle();
     };
     return (...args) => {
       waiting = args;
@@ -152,6 +155,7 @@
     element.setAttribute("aria-labelledby", `${id}-caption`);
     element.dataset.state = "idle";
     element.dataset.renders = "0";
+    element.dataset.pending = "0";
     const title = document.createElement("p");
     title.className = "live-caption";
     title.id = `${id}-caption`;
@@ -182,15 +186,20 @@
         element.dataset.state = "error";
         status.textContent = `The live figure could not run: ${error.message}`;
       }
-    });
+    }, () => { element.dataset.pending = "0"; });
     const start = () => {
       if (element.dataset.state !== "idle") return;
       element.dataset.state = "loading";
       status.textContent = "Loading the network (ONNX Runtime Web)...";
+      element.dataset.pending = "1";
       rendered();
     };
     for (const kind of ["focusin", "pointerdown", "keydown"]) element.addEventListener(kind, start);
-    return () => (element.dataset.state === "idle" ? start() : rendered());
+    return () => {
+      if (element.dataset.state === "idle") return start();
+      element.dataset.pending = "1";
+      return rendered();
+    };
   }
 
   function control(tag, label, attributes = {}) {
@@ -238,8 +247,15 @@
     canvas.setAttribute("aria-valuemin", fixed(map.low[0]));
     canvas.setAttribute("aria-valuemax", fixed(map.high[0]));
     const output = digitCanvas("The decoded digit");
-    body.append(canvas, output);
     const [low, high] = [map.low, map.high];
+    const axes = document.createElement("p");
+    axes.className = "live-help";
+    axes.textContent = `The map spans z1 from ${fixed(low[0])} (left) to ${fixed(high[0])} (right) ` +
+      `and z2 from ${fixed(low[1])} (bottom) to ${fixed(high[1])} (top).`;
+    const mapBox = document.createElement("div");
+    mapBox.className = "live-map-box";
+    mapBox.append(canvas, axes);
+    body.append(mapBox, output);
     const toPixel = (z, axis) => axis === 0
       ? ((z - low[0]) / (high[0] - low[0])) * size
       : (1 - (z - low[1]) / (high[1] - low[1])) * size;
@@ -271,7 +287,8 @@
       const counts = new Array(10).fill(0);
       for (const [, label] of distances.slice(0, 10)) counts[label] += 1;
       const best = counts.indexOf(Math.max(...counts));
-      return `${counts[best]} of its 10 nearest test codes are ${best}s`;
+      return `${counts[best]} of its 10 nearest test codes are ${best}s; ` +
+        `the nearest is ${fixed(distances[0][0])} away`;
     };
     const render = activate(element, status, async () => {
       const code = Float32Array.from(z);
@@ -567,7 +584,7 @@
     panel.append(start.wrapper, clear);
     const bars = document.createElement("canvas");
     bars.width = 360;
-    bars.height = 120;
+    bars.height = 160;
     bars.className = "live-chart";
     bars.setAttribute("role", "img");
     body.append(panel, pad, output, ...(variational ? [bars] : []));
@@ -603,13 +620,19 @@
       context.fillStyle = "#ffffff";
       context.fillRect(0, 0, bars.width, bars.height);
       const step = bars.width / code.length;
-      code.forEach((mu, i) => {
+      code.forEach((mu, i) => {  // mu around the line y = 45 (10 px per unit), sigma up from 155
         context.fillStyle = "#1f77b4";
-        const height = Math.max(-50, Math.min(50, mu * 15));
-        context.fillRect(i * step + 2, 60 - Math.max(height, 0), step / 2 - 2, Math.abs(height));
+        const height = Math.max(-30, Math.min(30, mu * 10));
+        context.fillRect(i * step + 2, 45 - Math.max(height, 0), step - 4, Math.abs(height));
         context.fillStyle = "#d62728";
-        context.fillRect(i * step + step / 2, 110 - sigma[i] * 40, step / 2 - 2, sigma[i] * 40);
+        const tall = Math.min(55, sigma[i] * 40);
+        context.fillRect(i * step + 2, 155 - tall, step - 4, tall);
       });
+      context.fillStyle = "#000000";
+      context.font = "11px sans-serif";
+      context.fillText("mu, one bar per dimension (blue; the line is 0)", 4, 10);
+      context.fillText("sigma (red; 40 px per unit)", 4, 95);
+      context.fillRect(0, 45, bars.width, 1);
       const sorted = [...sigma].sort((a, b) => a - b);
       const summary = `posterior mean mu of norm ${fixed(norm(code))}; sigma from ` +
         `${fixed(sorted[0])} to ${fixed(sorted.at(-1))}, median ${fixed(sorted[sorted.length >> 1])}`;
@@ -646,8 +669,10 @@
     pad.addEventListener("focus", () => paint(true));
     pad.addEventListener("blur", () => paint(false));
     start.input.addEventListener("change", () => {
-      const d = start.input.value;
-      pixels.set(d === "" ? new Float32Array(TILE * TILE) : digits.data.subarray(d * TILE * TILE, (d + 1) * TILE * TILE));
+      const d = Number(start.input.value);
+      pixels.set(start.input.value === ""
+        ? new Float32Array(TILE * TILE)
+        : digits.data.subarray(d * TILE * TILE, (d + 1) * TILE * TILE));
       paint(false);
       render();
     });
