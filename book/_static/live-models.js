@@ -447,6 +447,7 @@
     chart.height = 160;
     chart.className = "live-chart";
     chart.setAttribute("role", "img");
+    chart.setAttribute("aria-label", "Code norm along each path (drawn once the figure runs)");
     body.append(panel, ...rows.map((r) => r.canvas.parentElement), chart);
     const render = activate(element, status, async () => {
       const picked = [Number(start.input.value), Number(end.input.value)];
@@ -587,6 +588,7 @@
     bars.height = 160;
     bars.className = "live-chart";
     bars.setAttribute("role", "img");
+    bars.setAttribute("aria-label", "Posterior mean and sigma (drawn once the figure runs)");
     body.append(panel, pad, output, ...(variational ? [bars] : []));
     const cursor = [14, 14];
     const paint = (showCursor) => {
