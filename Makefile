@@ -24,7 +24,7 @@ NPM    := _build/npm/node_modules
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(shell test "$$(id -u)" = 0 || echo sudo)
 
-.PHONY: book test unit install lock compat fork data assets browser bench classifier lint clean
+.PHONY: book test unit install lock compat fork data assets browser bench bench-live classifier lint clean
 
 book: install data assets  ## Train every model and build the full book into _build/html
 # jupyter/: the course's kernelspec, whose kernel logs no transport warning (jupyter/README.md)
@@ -105,6 +105,9 @@ $(CHROMIUM):
 
 bench: install data  ## Time labutils' loops against the reference loops (~3 min on 2 cores; not in make test)
 	$(BIN)/python -m benchmarks.bench $(BENCH_ARGS)
+
+bench-live: install assets browser  ## Time the live figures' decoders in headless Chromium (a built book: make book first)
+	$(BIN)/python -m benchmarks.live_decode $(BENCH_ARGS)
 
 classifier: install data  ## Train chapter 4's classifier again (data/mnist_classifier.pt, ~2.5 min of CPU)
 	$(BIN)/python scripts/train_classifier.py
