@@ -248,6 +248,7 @@
     canvas.setAttribute("aria-valuemax", fixed(map.high[0]));
     const output = digitCanvas("The decoded digit");
     const [low, high] = [map.low, map.high];
+    element.dataset.span = JSON.stringify([low, high]);
     const axes = document.createElement("p");
     axes.className = "live-help";
     axes.textContent = `The map spans z1 from ${fixed(low[0])} (left) to ${fixed(high[0])} (right) ` +

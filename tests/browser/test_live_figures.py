@@ -125,10 +125,33 @@ def grid_difference(figure, decoder, selector: str = "canvas.live-digits", nth: 
     return float(np.abs(tiles(levels, columns, len(codes)) - expected).max())
 
 
+def point_on_map(page, figure, gesture: str, x: float, y: float) -> torch.Tensor:
+    """Click or tap the map at (x, y), fractions of its width and height from its top left;
+    return the code the figure decoded there."""
+    canvas = figure.locator("canvas.live-map")
+    box = canvas.bounding_box()
+    before = int(figure.get_attribute("data-renders"))
+    getattr(canvas, gesture)(position={"x": x * box["width"], "y": y * box["height"]})
+    assert page.evaluate(RENDERED_JS, [figure.element_handle(), before]) == "ready"
+    return latents(figure)[0]
+
+
 def use_latent_map(page, figure, models, digits) -> list[float]:
+    """A click, a tap and the arrow keys each choose the code under them."""
+    spans = json.loads(figure.get_attribute("data-span"))  # [[low z1, low z2], [high z1, high z2]]
+    low, high = torch.tensor(spans[0]), torch.tensor(spans[1])
+    for gesture, (x, y) in (("click", (0.25, 0.75)), ("tap", (0.8, 0.1))):
+        expected = low + (high - low) * torch.tensor([x, 1 - y])  # z2 grows upwards
+        code = point_on_map(page, figure, gesture, x, y)
+        assert torch.allclose(code, expected, atol=0.01 * float((high - low).max())), gesture
+    differences = [digit_difference(figure, models["decoder"])]
     figure.locator("canvas.live-map").focus()
+    before = latents(figure)[0]
     press(page, figure, ["ArrowRight", "ArrowRight", "ArrowUp", "Shift+ArrowLeft"])
-    return [digit_difference(figure, models["decoder"])]
+    step = (high - low) * torch.tensor([2 * 0.025 - 0.1, 0.025])
+    assert torch.allclose(latents(figure)[0], (before + step).clamp(low, high), atol=1e-4)
+    differences.append(digit_difference(figure, models["decoder"]))
+    return differences
 
 
 def use_directions(page, figure, models, digits) -> list[float]:
@@ -191,6 +214,18 @@ def use_draw(page, figure, models, digits) -> list[float]:
     status = figure.locator(".live-status").inner_text()
     press(page, figure, ["ArrowLeft", "ArrowLeft", " "])
     assert figure.locator(".live-status").inner_text() != status
+    differences.append(digit_difference(figure, models["decoder"]))
+    figure.locator("button").click()  # clear the pad, then draw a stroke with the mouse
+    box = figure.locator("canvas.live-pad").bounding_box()
+    before = int(figure.get_attribute("data-renders"))
+    page.mouse.move(box["x"] + 0.3 * box["width"], box["y"] + 0.5 * box["height"])
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.7 * box["width"], box["y"] + 0.5 * box["height"], steps=10)
+    page.mouse.up()
+    assert page.evaluate(RENDERED_JS, [figure.element_handle(), before]) == "ready"
+    assert "inked pixels" in figure.locator(".live-status").inner_text()
+    ink = canvas_levels(figure, "canvas.live-pad")  # the pad: a horizontal stroke, mid-height
+    assert (ink[14] < 128).sum() >= 8 and (ink[:8] == 255).all()
     differences.append(digit_difference(figure, models["decoder"]))
     return differences
 
@@ -264,7 +299,7 @@ def page_uses(browser, site: str, smoke_book: Path, smoke_checkpoints: Path) -> 
     digits = np.fromfile(live / entry["file"], dtype="<f4").reshape(entry["shape"])
     uses = {}
     for page_name in LIVE_PAGES:
-        context = browser.new_context(viewport=LAPTOP)
+        context = browser.new_context(viewport=LAPTOP, has_touch=True)
         uses[page_name] = use_page(context, site, page_name, smoke_checkpoints, digits)
         context.close()
     return uses
