@@ -63,7 +63,9 @@ NETWORKS = (
 # The chapters' sample figures: which model, the seed of the CPU generator the chapter draws its
 # noise from, and how many samples the figure shows in how many columns (chapter 2's
 # fig-vae-samples, chapter 3's fig-dcgan-samples, chapter 4's conv VAE panel of
-# fig-comparison-samples, the first 25 of the chapter's SAMPLES draws).
+# fig-comparison-samples, the first 25 of the chapter's SAMPLES draws). The noise is drawn on the
+# CPU, as chapters 3 and 4 draw it; chapter 2 draws on its device's generator, the same noise
+# when the book is built on the CPU (as `make book` builds it).
 SAMPLE_FIGURES = {
     "vae-latent20": dict(seed=0, count=100, columns=10),
     "dcgan": dict(seed=1, count=64, columns=8),

@@ -365,15 +365,26 @@
       output.setAttribute("aria-label", `The digit decoded from the mean code moved ${where}`);
       return `Decoded the mean code moved ${where} (standard deviations); code norm ${fixed(norm(z))}.`;
     });
+    const show = (s) => {  // the value, visible beside the label and read out by screen readers
+      const value = `${fixed(Number(s.input.value))} standard deviations`;
+      s.input.setAttribute("aria-valuetext", value);
+      s.value.textContent = `: ${value}`;
+    };
     for (const s of sliders) {
-      s.input.setAttribute("aria-valuetext", "0 standard deviations");
+      s.value = document.createElement("span");
+      s.value.setAttribute("aria-hidden", "true");
+      s.text.append(s.value);
+      show(s);
       s.input.addEventListener("input", () => {
-        s.input.setAttribute("aria-valuetext", `${s.input.value} standard deviations`);
+        show(s);
         render();
       });
     }
     reset.addEventListener("click", () => {
-      for (const s of sliders) s.input.value = "0";
+      for (const s of sliders) {
+        s.input.value = "0";
+        show(s);
+      }
       render();
     });
   }
@@ -543,6 +554,7 @@
       const rows = Math.ceil(n / columns);
       output.width = columns * (TILE + PAD) + PAD;
       output.height = rows * (TILE + PAD) + PAD;
+      output.style.width = `${2 * output.width}px`;  // two screen pixels per image pixel
       drawImages(output, await decode(model, noise, n), n, columns);
       element.dataset.latent = JSON.stringify(Array.from({ length: n }, (_, k) =>
         Array.from(noise.subarray(k * latent, (k + 1) * latent))));
