@@ -13,7 +13,9 @@ import pytest
 import torch
 
 from labutils import load_mnist
+from labutils.sampling import standard_normal
 from tools.live_models import (
+    CONV_VAE,
     NETWORKS,
     SAMPLE_FIGURES,
     example_input,
@@ -74,14 +76,19 @@ def test_exported_network_matches_its_checkpoint(smoke_book, smoke_checkpoints, 
 
 
 def test_shipped_data_is_the_chapters(smoke_book: Path, manifest: dict):
-    """The test digits are the first of each class; chapters 2 and 3's noise is their seed's."""
+    """The test digits are the first of each class; each sample figure's noise is what its
+    chapter draws: chapter 2's `VAE.sample(100, Generator().manual_seed(0))`, chapter 3's
+    `torch.randn(64, NZ, generator=Generator().manual_seed(1))`, and the first 25 of chapter 4's
+    `sample_vae(conv_vae, SAMPLES, seeded(2))`, SAMPLES being 500 in smoke mode."""
     folder = live(smoke_book)
     images, labels = load_mnist("test")
     digits = read_array(folder, manifest["arrays"]["digits"])
     assert np.array_equal(digits, images[first_of_each_digit(images, labels)].numpy())
     chapter_2 = torch.randn(100, 20, generator=torch.Generator().manual_seed(0))
     chapter_3 = torch.randn(64, 100, generator=torch.Generator().manual_seed(1))
-    for name, noise in (("vae-latent20", chapter_2), ("dcgan", chapter_3)):
+    chapter_4 = standard_normal(500, 20, torch.Generator().manual_seed(2), "cpu")[:25]
+    chapters = (("vae-latent20", chapter_2), ("dcgan", chapter_3), (CONV_VAE, chapter_4))
+    for name, noise in chapters:
         figure = manifest["samples"][name]
         assert figure["seed"] == SAMPLE_FIGURES[name]["seed"]
         assert np.array_equal(

@@ -1,8 +1,10 @@
 """The live figures in Chromium (book/_static/live-models.js), on the smoke build: each is set by
-keyboard, and the digits it draws on its canvas are those PyTorch makes from the same codes with
-the checkpoint its chapter trained; ONNX Runtime Web loads only once the reader uses a figure;
-nothing leaves the site, nothing is logged as an error, axe-core finds no violation in light or
-dark mode once the figures are drawn, and each page stays within its size budget.
+keyboard (the map also by a click and a tap, the drawing pad by a mouse stroke), and the digits it
+draws on its canvas are those PyTorch makes from the same codes with the checkpoint its chapter
+trained; a sample grid at the chapter's seed decodes the noise the chapter drew; ONNX Runtime Web
+loads only once the reader uses a figure; nothing leaves the site, nothing is logged as an error,
+axe-core finds no violation in light or dark mode once the figures are drawn, and each page stays
+within its size budget.
 
 Tolerance: a canvas shows grey levels round(255 (1 - x)) of pixel means x; ONNX Runtime and
 PyTorch agree on x within 1e-5 (tests/book/test_live_models.py), so a grey level may differ by a
@@ -22,7 +24,7 @@ import pytest
 import torch
 from pagevisits import LAPTOP, SCREENSHOTS, audit
 
-from tools.live_models import chapter_noise, load_model, wrapped
+from tools.live_models import load_model, wrapped
 
 pytestmark = pytest.mark.xdist_group("book")  # share the one smoke build (tests/book)
 
@@ -58,7 +60,7 @@ PIXELS_JS = """
 class PageUse:
     """What using every live figure of a page showed."""
 
-    figures: list[dict] = field(default_factory=list)  # figure, model, state, comparisons
+    figures: list[dict] = field(default_factory=list)  # figure, model, grey-level differences
     requests_before_use: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
     foreign_requests: list[str] = field(default_factory=list)
@@ -108,6 +110,12 @@ def latents(figure) -> torch.Tensor:
     return torch.tensor(json.loads(figure.get_attribute("data-latent")))
 
 
+def shipped_digits(live: Path) -> np.ndarray:
+    """The test digits the build shipped (10, 1, 28, 28): the first of each class."""
+    entry = json.loads((live / "models.json").read_text())["arrays"]["digits"]
+    return np.fromfile(live / entry["file"], dtype="<f4").reshape(entry["shape"])
+
+
 def digit_difference(figure, decoder) -> float:
     """Largest grey-level difference between the figure's decoded digit and PyTorch's."""
     with torch.inference_mode():
@@ -136,7 +144,7 @@ def point_on_map(page, figure, gesture: str, x: float, y: float) -> torch.Tensor
     return latents(figure)[0]
 
 
-def use_latent_map(page, figure, models, digits) -> list[float]:
+def use_latent_map(page, figure, models, live: Path) -> list[float]:
     """A click, a tap and the arrow keys each choose the code under them."""
     spans = json.loads(figure.get_attribute("data-span"))  # [[low z1, low z2], [high z1, high z2]]
     low, high = torch.tensor(spans[0]), torch.tensor(spans[1])
@@ -154,7 +162,7 @@ def use_latent_map(page, figure, models, digits) -> list[float]:
     return differences
 
 
-def use_directions(page, figure, models, digits) -> list[float]:
+def use_directions(page, figure, models, live: Path) -> list[float]:
     figure.locator('input[type="range"]').first.focus()
     press(page, figure, ["ArrowRight", "ArrowRight"])
     press(page, figure, ["Tab", "ArrowLeft"])
@@ -163,7 +171,8 @@ def use_directions(page, figure, models, digits) -> list[float]:
     return [digit_difference(figure, models["decoder"])]
 
 
-def use_interpolation(page, figure, models, digits) -> list[float]:
+def use_interpolation(page, figure, models, live: Path) -> list[float]:
+    digits = shipped_digits(live)
     figure.locator("select").nth(1).focus()
     press(page, figure, ["ArrowDown"])  # from the first 2 to the first 8
     codes = latents(figure)  # (20, D): the linear path's ten codes, then the spherical path's
@@ -182,14 +191,18 @@ def use_interpolation(page, figure, models, digits) -> list[float]:
     return differences
 
 
-def use_samples(page, figure, models, digits) -> list[float]:
-    """The chapter's seed decodes the chapter's noise; the next seed, noise drawn in the page."""
+def use_samples(page, figure, models, live: Path) -> list[float]:
+    """The chapter's seed decodes the noise the build drew for the chapter's figure (which
+    tests/book/test_live_models.py compares with the chapter's); the next seed, noise drawn in
+    the page."""
     figure.locator("button").focus()
     press(page, figure, ["Enter"])
     chapter = latents(figure)
-    seed = int(figure.locator('input[type="number"]').input_value())
-    draws = 500 if figure.get_attribute("data-model").startswith("conv") else len(chapter)
-    assert torch.equal(chapter, chapter_noise(seed, len(chapter), chapter.shape[1], draws))
+    model = figure.get_attribute("data-model")
+    manifest = json.loads((live / "models.json").read_text())
+    noise = manifest["arrays"][manifest["samples"][model]["noise"]]
+    shipped = np.fromfile(live / noise["file"], dtype="<f4").reshape(noise["shape"])
+    assert torch.equal(chapter, torch.from_numpy(shipped))
     differences = [grid_difference(figure, models["decoder"])]
     figure.locator('input[type="number"]').focus()
     page.keyboard.press("ArrowUp")
@@ -201,8 +214,9 @@ def use_samples(page, figure, models, digits) -> list[float]:
     return differences
 
 
-def use_draw(page, figure, models, digits) -> list[float]:
+def use_draw(page, figure, models, live: Path) -> list[float]:
     """Start from the first 3 by keyboard: its code is PyTorch's; then ink a pixel with Space."""
+    digits = shipped_digits(live)
     figure.locator("select").focus()
     press(page, figure, ["ArrowDown"] * 4)  # empty, 0, 1, 2, 3
     with torch.inference_mode():
@@ -251,7 +265,7 @@ def kind_of(url: str) -> str | None:
     return None
 
 
-def use_page(context, site: str, page_name: str, checkpoints: Path, digits) -> PageUse:
+def use_page(context, site: str, page_name: str, checkpoints: Path, live: Path) -> PageUse:
     """Load a page, use each of its live figures by keyboard, screenshot it, audit the page."""
     use = PageUse()
     responses: list[tuple[str, int]] = []
@@ -279,7 +293,7 @@ def use_page(context, site: str, page_name: str, checkpoints: Path, digits) -> P
     for index, figure in enumerate(page.locator(".live-figure").all()):
         name, model = figure.get_attribute("data-figure"), figure.get_attribute("data-model")
         figure.scroll_into_view_if_needed()
-        differences = USES[name](page, figure, networks_of(checkpoints, model), digits)
+        differences = USES[name](page, figure, networks_of(checkpoints, model), live)
         use.figures.append(dict(figure=name, model=model, differences=differences))
         shot = f"live-{page_name.split('/')[-1]}-{index}-{name}-{model}.png"
         figure.screenshot(path=SCREENSHOTS / shot)
@@ -295,12 +309,10 @@ def use_page(context, site: str, page_name: str, checkpoints: Path, digits) -> P
 def page_uses(browser, site: str, smoke_book: Path, smoke_checkpoints: Path) -> dict[str, PageUse]:
     """Each live page, loaded in a fresh context, and every live figure on it used."""
     live = smoke_book / "_static" / "live"
-    entry = json.loads((live / "models.json").read_text())["arrays"]["digits"]
-    digits = np.fromfile(live / entry["file"], dtype="<f4").reshape(entry["shape"])
     uses = {}
     for page_name in LIVE_PAGES:
         context = browser.new_context(viewport=LAPTOP, has_touch=True)
-        uses[page_name] = use_page(context, site, page_name, smoke_checkpoints, digits)
+        uses[page_name] = use_page(context, site, page_name, smoke_checkpoints, live)
         context.close()
     return uses
 
