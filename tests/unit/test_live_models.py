@@ -8,6 +8,8 @@ tests/book/test_live_models.py.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import onnxruntime
 import pytest
@@ -44,35 +46,42 @@ def largest_difference(model: torch.nn.Module, part: str, path, batch: int) -> f
     return max(float(np.abs(g - e.numpy()).max()) for g, e in zip(got, expected, strict=True))
 
 
-@pytest.mark.parametrize(
-    ("make", "part"),
-    [
-        (lambda: Autoencoder(latent_dim=2, hidden=(32,)), "encoder"),
-        (lambda: Autoencoder(latent_dim=2, hidden=(32,)), "decoder"),
-        (lambda: VAE(latent_dim=20, hidden=(64, 32)), "encoder"),
-        (lambda: VAE(latent_dim=20, hidden=(64, 32)), "decoder"),
-        (lambda: Generator(nz=100, width=8), "decoder"),
-        (lambda: ConvVAE(latent_dim=20, width=8), "decoder"),
-    ],
-    ids=["ae-encoder", "ae-decoder", "vae-encoder", "vae-decoder", "dcgan", "conv-vae"],
-)
-def test_exported_network_matches_pytorch_for_any_batch(make, part, tmp_path):
-    torch.manual_seed(0)
-    model = make().eval()
-    path = tmp_path / "network.onnx"
-    entry = export_network(model, part, path)
-    assert entry["bytes"] == path.stat().st_size > 0
+MODELS = {  # small models of each kind, with each part the live figures export
+    "ae": lambda: Autoencoder(latent_dim=2, hidden=(32,)),
+    "vae": lambda: VAE(latent_dim=20, hidden=(64, 32)),
+    "dcgan": lambda: Generator(nz=100, width=8),
+    "conv-vae": lambda: ConvVAE(latent_dim=20, width=8),
+}
+EXPORTS = [("ae", "encoder"), ("ae", "decoder"), ("vae", "encoder"), ("vae", "decoder")]
+EXPORTS += [("dcgan", "decoder"), ("conv-vae", "decoder")]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory) -> dict[tuple[str, str], tuple[torch.nn.Module, Path]]:
+    """Each (kind, part) of EXPORTS exported once: the model (seed 0) and its ONNX file."""
+    folder = tmp_path_factory.mktemp("onnx")
+    networks = {}
+    for kind, part in EXPORTS:
+        torch.manual_seed(0)
+        model = MODELS[kind]().eval()
+        path = folder / f"{kind}-{part}.onnx"
+        entry = export_network(model, part, path)
+        assert entry["bytes"] == path.stat().st_size > 0
+        networks[kind, part] = model, path
+    return networks
+
+
+@pytest.mark.parametrize("network", EXPORTS, ids="-".join)
+def test_exported_network_matches_pytorch_for_any_batch(exported, network):
+    model, path = exported[network]
     for batch in (1, 64):  # one digit, an 8 x 8 grid; the export traced a batch of 2
-        assert largest_difference(model, part, path, batch) < TOLERANCE
+        assert largest_difference(model, network[1], path, batch) < TOLERANCE
 
 
-def test_exported_images_are_in_the_data_range(tmp_path):
+def test_exported_images_are_in_the_data_range(exported):
     """A DCGAN generator's Tanh output is mapped to [0, 1], as sample_dcgan maps it."""
-    torch.manual_seed(0)
-    generator = Generator(nz=100, width=8).eval()
-    export_network(generator, "decoder", tmp_path / "g.onnx")
-    noise = chapter_noise(3, 16, 100, 16)
-    (images,) = onnx_outputs(tmp_path / "g.onnx", noise)
+    generator, path = exported["dcgan", "decoder"]
+    (images,) = onnx_outputs(path, chapter_noise(3, 16, 100, 16))
     expected = sample_dcgan(generator, 16, torch.Generator().manual_seed(3))
     assert np.abs(images - expected.numpy()).max() < TOLERANCE
     assert images.min() >= 0 and images.max() <= 1
