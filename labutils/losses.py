@@ -11,7 +11,8 @@ from ._validate import check_images
 
 
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL( N(mu, diag(sigma^2)) || N(0, I) ) per example, (N,), from mu and log sigma^2 (N, D).
+    """KL( N(mu, diag(sigma^2)) || N(0, I) ) per example, (N,), in nats, from mu and log sigma^2
+    (N, d).
 
     Closed form (derived in the VAE chapter): -1/2 * sum_j (1 + log sigma_j^2 - mu_j^2 - sigma_j^2).
     """
@@ -21,7 +22,11 @@ def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 
 def reconstruction_bce(logits: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
-    """-log p(x|z) under independent Bernoulli pixels, summed over the 784 pixels: (N,)."""
+    """-log p(x|z) under independent Bernoulli pixels, summed over the 784 pixels: (N,), in nats.
+
+    Grey levels in [0, 1] are soft targets: for them this is a cross-entropy, not the log of a
+    normalised density on [0, 1], so its values are not comparable with binarised-MNIST results.
+    """
     check_images(images, "reconstruction_bce (images)")
     if logits.shape != images.shape:
         raise ValueError(
@@ -46,7 +51,11 @@ def vae_loss(
     logvar: torch.Tensor,
     beta: float = 1.0,
 ) -> VAELoss:
-    """Reconstruction BCE (summed over pixels) + beta * KL, per example, averaged over the batch."""
+    """Reconstruction BCE (summed over pixels) + beta * KL, per example, averaged over the batch.
+
+    With beta = 1 this is the negative ELBO, estimated with the one code per image that `logits`
+    were decoded from.
+    """
     reconstruction = reconstruction_bce(logits, images).mean()
     kl = kl_divergence(mu, logvar).mean()
     return VAELoss(reconstruction + beta * kl, reconstruction, kl)

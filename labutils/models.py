@@ -62,7 +62,8 @@ class Autoencoder(nn.Module):
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """Sample z ~ N(mu, sigma^2) as mu + sigma * eps, so gradients reach mu and log sigma^2."""
+    """Sample z ~ N(mu, sigma^2) as mu + sigma * eps, so gradients reach mu and log sigma^2
+    (what torch.distributions.Normal(mu, sigma).rsample() does)."""
     std = torch.exp(0.5 * logvar)  # sigma = exp(log(sigma^2) / 2)
     return mu + std * torch.randn_like(std)
 
@@ -113,7 +114,9 @@ class VAE(nn.Module):
 
 
 def init_dcgan_weights(module: nn.Module) -> None:
-    """Radford et al. (2016): conv weights ~ N(0, 0.02); BatchNorm scale ~ N(1, 0.02), shift 0."""
+    """DCGAN's initialisation. Radford et al. (2016) draw every weight from N(0, 0.02^2) (standard
+    deviation 0.02): here the convolution weights, whose biases keep PyTorch's default. The
+    BatchNorm scales ~ N(1, 0.02^2) and zero shifts follow PyTorch's DCGAN example."""
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
         nn.init.normal_(module.weight, 0.0, 0.02)
     elif isinstance(module, nn.BatchNorm2d):
@@ -122,7 +125,8 @@ def init_dcgan_weights(module: nn.Module) -> None:
 
 
 class Generator(nn.Module):
-    """DCGAN generator: noise (N, nz) -> image (N, 1, 28, 28) in [-1, 1]."""
+    """DCGAN generator: noise (N, nz) -> image (N, 1, 28, 28) in [-1, 1]. `nz` is the latent
+    size (the noise length), `width` the channels of the last hidden layer (the first has 2w)."""
 
     def __init__(self, nz: int = 100, width: int = 32):
         super().__init__()
@@ -149,7 +153,9 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """DCGAN discriminator: image (N, 1, 28, 28) in [-1, 1] -> one logit per image (N,)."""
+    """DCGAN discriminator: image (N, 1, 28, 28) in [-1, 1] -> one logit per image (N,), whose
+    sigmoid is the probability that the image is real. `width`: channels of the first hidden
+    layer (the second has 2w)."""
 
     def __init__(self, width: int = 32):
         super().__init__()

@@ -134,9 +134,29 @@ def show_manifold(
 
 
 def interpolate(z_start: torch.Tensor, z_end: torch.Tensor, steps: int = 10) -> torch.Tensor:
-    """`steps` points on the straight line from z_start to z_end (both (D,)): (steps, D)."""
+    """`steps` points on the straight line from z_start to z_end (both (d,)): (steps, d)."""
     weights = torch.linspace(0, 1, steps, device=z_start.device)[:, None]  # (steps, 1)
     return (1 - weights) * z_start + weights * z_end
+
+
+def slerp(z_start: torch.Tensor, z_end: torch.Tensor, steps: int = 10) -> torch.Tensor:
+    """`steps` points on the spherical path from z_start to z_end (both (d,)): (steps, d).
+
+    White (2016): turn z_start into z_end along the great circle through both, by the angle
+    between them. For two codes of equal length every point keeps that length, where the
+    straight line of `interpolate` passes closer to the origin. Codes that point the same or
+    opposite ways span no circle: then the path is the straight line.
+    """
+    weights = torch.linspace(0, 1, steps, device=z_start.device)[:, None]  # (steps, 1)
+    unit_start = z_start / z_start.norm().clamp_min(1e-12)  # (d,)
+    unit_end = z_end / z_end.norm().clamp_min(1e-12)  # (d,)
+    # 0-d: the angle between the codes, accurate near 0 and pi too (unlike arccos of the cosine)
+    angle = 2 * torch.atan2((unit_start - unit_end).norm(), (unit_start + unit_end).norm())
+    if torch.sin(angle) < 1e-4:  # (anti)parallel, where the two paths agree to ~1e-8
+        return interpolate(z_start, z_end, steps)
+    start_weights = torch.sin((1 - weights) * angle) / torch.sin(angle)  # (steps, 1)
+    end_weights = torch.sin(weights * angle) / torch.sin(angle)  # (steps, 1)
+    return start_weights * z_start + end_weights * z_end  # (steps, d)
 
 
 def show_image_panels(
@@ -197,6 +217,26 @@ def mark_points(
     ax.scatter(points[:, 0], points[:, 1], marker=marker, color=color, s=28, label=label)
     ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
     return fig
+
+
+def plot_paths(
+    paths: dict[str, torch.Tensor],
+    xlabel: str,
+    ylabel: str,
+    target: tuple[float, float] | None = None,
+) -> Figure:
+    """Trajectories in a plane, one line style each: `paths` maps a label to its points (T, 2) in
+    the order visited, the start marked with a dot; `target` (e.g. a game's solution) is a star.
+    Equal axis scales, so that a circle looks like one."""
+    fig, ax = plt.subplots(figsize=(4.8, 4.2))
+    for (label, points), style in zip(paths.items(), ["-", "--", ":", "-."], strict=False):
+        points = points.detach().cpu()  # (T, 2)
+        (line,) = ax.plot(points[:, 0], points[:, 1], style, linewidth=1.5, label=label)
+        ax.plot(points[0, 0], points[0, 1], "o", color=line.get_color())
+    if target is not None:
+        ax.plot(*target, "*", color="black", markersize=12, label="solution")
+    ax.set_aspect("equal", adjustable="datalim")
+    return finish_line_plot(fig, ax, xlabel, ylabel, None, fontsize=8)
 
 
 def plot_curves(

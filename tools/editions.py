@@ -133,8 +133,11 @@ def download_page(titles: dict[str, str], root: Path) -> str:
             "solution of every exercise replaced by a cell that raises `NotImplementedError`. "
             "Write your solution there, then run the checker cell below it: it tells you whether "
             "your code behaves like the reference, and if not, which mistake it looks like. "
-            "Where an exercise trains a model, `check_on_track` compares your loss curve with "
-            "the reference run's after the first epoch.",
+            "Where an exercise trains a model, `check_on_track` compares your training loss with "
+            "a reference run's band: the loss of the last completed epoch that the band covers, "
+            "and the shape of the curve. You can call it as soon as one epoch is done; the "
+            "exercise states the settings (optimiser, learning rate, batch size) the reference "
+            "run used, and a run with others is reported as not comparable or off the band.",
             "",
             "On Colab, open a chapter's *Colab edition*: the chapter with the solutions in hidden "
             "cells (the rocket button at the top of each chapter opens it too), or its student "
