@@ -391,11 +391,16 @@
 
   /* ---------- interpolation: linear and spherical paths, with the code norm along each ---------- */
 
+  /* The point at t of the spherical path from a to b, as labutils.plots.slerp computes it
+     (White, 2016): along the great circle through both codes, by the angle between them; the
+     straight line when they point the same or opposite ways. */
   function slerp(a, b, t) {
-    const cosine = a.reduce((sum, x, i) => sum + x * b[i], 0) / (norm(a) * norm(b));
-    const omega = Math.acos(Math.min(1, Math.max(-1, cosine)));
-    if (omega < 1e-6) return a.map((x, i) => (1 - t) * x + t * b[i]);
-    const [wa, wb] = [Math.sin((1 - t) * omega), Math.sin(t * omega)].map((w) => w / Math.sin(omega));
+    const unitA = a.map((x) => x / Math.max(norm(a), 1e-12));
+    const unitB = b.map((x) => x / Math.max(norm(b), 1e-12));
+    const angle = 2 * Math.atan2(norm(unitA.map((x, i) => x - unitB[i])),
+      norm(unitA.map((x, i) => x + unitB[i])));
+    if (Math.sin(angle) < 1e-4) return a.map((x, i) => (1 - t) * x + t * b[i]);
+    const [wa, wb] = [Math.sin((1 - t) * angle), Math.sin(t * angle)].map((w) => w / Math.sin(angle));
     return a.map((x, i) => wa * x + wb * b[i]);
   }
 
@@ -408,7 +413,7 @@
     const top = Math.max(...all) * 1.1;
     context.font = "12px sans-serif";
     context.fillStyle = "#000000";
-    context.fillText(`code norm (0 to ${top.toFixed(1)}) along the path, t from 0 to 1`, margin, 14);
+    context.fillText(`length of the code (0 to ${top.toFixed(1)}) along the path, t from 0 to 1`, margin, 14);
     paths.forEach((path, k) => {
       context.strokeStyle = ["#1f77b4", "#d62728"][k];
       context.setLineDash(k ? [6, 4] : []);
@@ -421,7 +426,7 @@
       });
       context.stroke();
       context.fillStyle = context.strokeStyle;
-      context.fillText(path.name, w - margin - 70, h - margin - 16 * (k + 1) + 8);
+      context.fillText(path.name, w - margin - 90, h - margin - 16 * (k + 1) + 8);
     });
   }
 
@@ -429,10 +434,10 @@
     const digits = await array("digits");
     const { body, status } = frame(
       element,
-      "Live figure: walking between the codes of two test digits, along a straight line and " +
-        "along a great circle (spherical interpolation).",
+      "Live figure: walking between the codes of two test digits, along the straight line and " +
+        "along the spherical path.",
       "Choose the two test digits. Each row decodes ten codes from the first digit's mu to the " +
-        "second's; the chart shows the norm of the code along each path.",
+        "second's; the chart shows the length of the code along each path.",
     );
     const options = (chosen) => [...Array(10).keys()]
       .map((d) => `<option value="${d}"${d === chosen ? " selected" : ""}>the first ${d} of the test split</option>`)
@@ -445,7 +450,7 @@
     panel.className = "live-controls";
     panel.append(start.wrapper, end.wrapper);
     const steps = 10;
-    const rows = ["linear", "spherical"].map((name) => {
+    const rows = ["straight line", "spherical path"].map((name) => {
       const row = document.createElement("div");
       row.className = "live-row";
       const label = document.createElement("span");
@@ -459,7 +464,7 @@
     chart.height = 160;
     chart.className = "live-chart";
     chart.setAttribute("role", "img");
-    chart.setAttribute("aria-label", "Code norm along each path (drawn once the figure runs)");
+    chart.setAttribute("aria-label", "Length of the code along each path (drawn once the figure runs)");
     body.append(panel, ...rows.map((r) => r.canvas.parentElement), chart);
     const render = activate(element, status, async () => {
       const picked = [Number(start.input.value), Number(end.input.value)];
@@ -470,8 +475,8 @@
       const [a, b] = [Array.from(mu.subarray(0, size)), Array.from(mu.subarray(size))];
       const ts = [...Array(steps).keys()].map((i) => i / (steps - 1));
       const paths = [
-        { name: "linear", codes: ts.map((t) => a.map((x, i) => (1 - t) * x + t * b[i])) },
-        { name: "spherical", codes: ts.map((t) => slerp(a, b, t)) },
+        { name: "straight line", codes: ts.map((t) => a.map((x, i) => (1 - t) * x + t * b[i])) },
+        { name: "spherical path", codes: ts.map((t) => slerp(a, b, t)) },
       ];
       const latents = [];
       for (const [k, path] of paths.entries()) {
@@ -489,12 +494,12 @@
       const summary = paths.map((p) =>
         `${p.name}: from ${fixed(p.norms[0])} to ${fixed(p.norms.at(-1))}, ` +
         `smallest ${fixed(Math.min(...p.norms))}`).join("; ");
-      chart.setAttribute("aria-label", `Code norm along each path. ${summary}.`);
+      chart.setAttribute("aria-label", `Length of the code along each path. ${summary}.`);
       rows.forEach((r) => r.canvas.setAttribute("aria-label",
         `The ${r.name} path from the first ${picked[0]} to the first ${picked[1]}: the two test ` +
         "images at the ends, ten decoded codes between them"));
       return `Paths from the first ${picked[0]} to the first ${picked[1]} of the test split. ` +
-        `Code norm along the ${summary}.`;
+        `Length of the code along the ${summary}.`;
     });
     start.input.addEventListener("change", render);
     end.input.addEventListener("change", render);
