@@ -15,7 +15,8 @@ COMPAT := $(VENV)/compat
 DATA   := data/MNIST/raw/.verified.json
 # The book serves MathJax (with its font) and the widget renderer itself (no CDN): npm installs
 # them, pinned by package-lock.json, into _build/npm; the files the pages load are copied to
-# book/_static/npm, with axe-core, which the browser check injects into each page.
+# book/_static/npm, with axe-core, which the browser check injects into each page, and ONNX Runtime
+# Web's single-threaded WebAssembly build, which runs the live figures' models (book/_ext/livemodels.py).
 VENDOR := book/_static/npm
 ASSETS := $(VENDOR)/.installed-$(shell sha1sum package-lock.json | cut -c1-12)
 NPM    := _build/npm/node_modules
@@ -23,7 +24,7 @@ NPM    := _build/npm/node_modules
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(shell test "$$(id -u)" = 0 || echo sudo)
 
-.PHONY: book test unit portability install lock compat fork data assets browser bench classifier lint clean
+.PHONY: book test unit portability install lock compat fork data assets browser bench bench-live classifier lint clean
 
 book: install data assets  ## Train every model and build the full book into _build/html
 # jupyter/: the course's kernelspec, whose kernel logs no transport warning (jupyter/README.md)
@@ -83,7 +84,7 @@ data: $(DATA)
 $(DATA): | $(STAMP)
 	$(BIN)/python -c 'import labutils; print(f"MNIST ready in {labutils.prepare_mnist()}")'
 
-assets: $(ASSETS)  ## MathJax, the ipywidgets HTML manager and axe-core, copied into the book's static files
+assets: $(ASSETS)  ## MathJax, the ipywidgets HTML manager, ONNX Runtime Web and axe-core, copied into the book's static files
 
 $(ASSETS): package.json package-lock.json
 	command -v npm >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq npm)
@@ -92,13 +93,15 @@ $(ASSETS): package.json package-lock.json
 	npm ci --prefix _build/npm --no-audit --no-fund --ignore-scripts
 	rm -rf $(VENDOR)
 	mkdir -p $(VENDOR)/mathjax/input $(VENDOR)/mathjax-newcm-font $(VENDOR)/html-manager \
-	    $(VENDOR)/axe-core
+	    $(VENDOR)/axe-core $(VENDOR)/onnxruntime-web
 	cp -r $(NPM)/mathjax/LICENSE $(NPM)/mathjax/tex-chtml.js $(NPM)/mathjax/ui \
 	    $(NPM)/mathjax/a11y $(NPM)/mathjax/sre $(VENDOR)/mathjax/
 	cp -r $(NPM)/mathjax/input/tex $(VENDOR)/mathjax/input/
 	cp -r $(NPM)/@mathjax/mathjax-newcm-font/package.json $(NPM)/@mathjax/mathjax-newcm-font/chtml.js \
 	    $(NPM)/@mathjax/mathjax-newcm-font/chtml $(VENDOR)/mathjax-newcm-font/
 	cp $(NPM)/axe-core/LICENSE $(NPM)/axe-core/axe.min.js $(VENDOR)/axe-core/  # tests/browser
+	cd $(NPM)/onnxruntime-web/dist && cp ort.wasm.min.js ort-wasm-simd-threaded.mjs \
+	    ort-wasm-simd-threaded.wasm $(CURDIR)/$(VENDOR)/onnxruntime-web/  # the live figures
 	cd $(NPM)/@jupyter-widgets/html-manager/dist && \
 	    cp embed.js embed.js.LICENSE.txt *.woff2 *.woff *.ttf *.eot *.svg $(CURDIR)/$(VENDOR)/html-manager/
 	touch $@
@@ -111,6 +114,9 @@ $(CHROMIUM):
 
 bench: install data  ## Time labutils' loops against the reference loops (~3 min on 2 cores; not in make test)
 	$(BIN)/python -m benchmarks.bench $(BENCH_ARGS)
+
+bench-live: install assets browser  ## Time the live figures' decoders in headless Chromium (a built book: make book first)
+	$(BIN)/python -m benchmarks.live_decode $(BENCH_ARGS)
 
 classifier: install data  ## Train chapter 4's classifier again (data/mnist_classifier.pt, ~2.5 min of CPU)
 	$(BIN)/python scripts/train_classifier.py

@@ -42,6 +42,12 @@ class BuildFolder:
         return self.path / "_build" / ".doctrees"
 
     @property
+    def checkpoints(self) -> Path:
+        """The checkpoints its chapters trained (LABUTILS_CHECKPOINTS), kept beside the build so
+        that tests compare the live figures' exported networks with the models they came from."""
+        return self.path.with_name(f"{self.path.name}-checkpoints")
+
+    @property
     def log(self) -> Path:
         return self.path.with_name(f"{self.path.name}-build.log")
 
@@ -108,6 +114,7 @@ def build_book(folder: BuildFolder, env: dict[str, str], lock: int) -> int:
         str(folder.path),
     ]
     shutil.rmtree(folder.path, ignore_errors=True)  # a stale environment would skip execution
+    shutil.rmtree(folder.checkpoints, ignore_errors=True)  # ... and stale checkpoints, training
     with open(folder.log, "w") as log:
         build = subprocess.run(
             command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, pass_fds=(lock,)

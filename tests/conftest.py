@@ -40,18 +40,20 @@ def book_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def smoke_book(book_env, tmp_path_factory) -> Path:
+def smoke_book(book_env) -> Path:
     """Build the whole book with -W in smoke mode, once per test run; return the HTML folder.
 
     See tests/bookbuild.py for how the build stays whole when several workers ask for it.
     """
-    env = dict(
-        book_env,
-        LABUTILS_SMOKE="1",
-        LABUTILS_CHECKPOINTS=str(tmp_path_factory.mktemp("checkpoints")),
-    )
+    env = dict(book_env, LABUTILS_SMOKE="1", LABUTILS_CHECKPOINTS=str(SMOKE_BUILD.checkpoints))
     with exclusive(SMOKE_BUILD) as lock:
         status = build_once_per_run(SMOKE_BUILD, env, lock, os.getenv("PYTEST_XDIST_TESTRUNUID"))
     log = SMOKE_BUILD.log
     assert status == 0, f"book build failed (log: {log}):\n{log.read_text()[-9000:]}"
     return SMOKE_BUILD.html
+
+
+@pytest.fixture(scope="session")
+def smoke_checkpoints(smoke_book: Path) -> Path:
+    """The checkpoints the smoke build's chapters trained (LABUTILS_CHECKPOINTS/smoke)."""
+    return SMOKE_BUILD.checkpoints / "smoke"
