@@ -24,7 +24,7 @@ NPM    := _build/npm/node_modules
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(shell test "$$(id -u)" = 0 || echo sudo)
 
-.PHONY: book test unit portability install lock compat fork data assets browser bench bench-live classifier lint clean
+.PHONY: book test unit portability install lock compat fork data assets browser bench bench-live classifier seeds lint clean
 
 book: install data assets  ## Train every model and build the full book into _build/html
 # jupyter/: the course's kernelspec, whose kernel logs no transport warning (jupyter/README.md)
@@ -120,6 +120,10 @@ bench-live: install assets browser  ## Time the live figures' decoders in headle
 
 classifier: install data  ## Train chapter 4's classifier again (data/mnist_classifier.pt, ~2.5 min of CPU)
 	$(BIN)/python scripts/train_classifier.py
+
+# Chapter 4 reads labutils/seeds.json; tests/unit/test_seeds.py says when the code has changed since.
+seeds: install data  ## Train chapter 4's headline models from 3 seeds, write labutils/seeds.json (see scripts/seeds.py)
+	$(BIN)/python scripts/seeds.py
 
 lint: install
 	$(BIN)/ruff check .

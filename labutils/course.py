@@ -1,17 +1,23 @@
 """The course's models in one place: their settings, their checkpoints, and how to train them.
 
-Chapters 1 to 3 each train one of the models that chapter 4 compares, and chapter 4 trains one
-more, the convolutional VAE. Their settings live here once, so that every chapter (and the
-benchmark) reads the same numbers and every chapter finds the others' checkpoints:
+Chapters 1 to 3 each train one of the models that chapter 4 compares, and chapter 4 trains two
+more: the convolutional VAE, and the fully connected VAE with the convolutional VAE's training
+budget. Their settings live here once, so that every chapter (and the benchmark) reads the same
+numbers and every chapter finds the others' checkpoints:
 
     COURSE_MODELS["dcgan"]["width"]   # 24, chapter 3's WIDTH
 
 `trained(name, ...)` builds a model from its settings and loads it from its checkpoint, or
-trains it with its recipe (the same seed and calls as its chapter) and saves it.
+trains it with its recipe (the same seed and calls as its chapter) and saves it. `make seeds`
+(scripts/seeds.py) trains the models chapter 4's conclusions rest on from several seeds and
+writes what it measured to `seeds.json` beside this module; `seed_receipt()` reads it.
 """
 
 from __future__ import annotations
 
+import inspect
+import json
+import math
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -47,12 +53,27 @@ COURSE_MODELS: dict[str, dict] = {
         cpu_seconds=77,
     ),
 }
+# chapter 4: chapter 2's fully connected VAE with the convolutional VAE's training budget (epochs,
+# batch, optimiser, latent size), so that the two VAEs differ in their architecture only. Its time
+# is chapter 2's VAE's, scaled by the epochs (not measured on its own).
+COURSE_MODELS["vae_matched"] = dict(
+    checkpoint="vae-latent20-conv-budget",
+    latent_dim=COURSE_MODELS["conv_vae"]["latent_dim"],
+    epochs=COURSE_MODELS["conv_vae"]["epochs"],
+    batch_size=COURSE_MODELS["conv_vae"]["batch_size"],
+    cpu_seconds=round(
+        COURSE_MODELS["vae"]["cpu_seconds"]
+        * COURSE_MODELS["conv_vae"]["epochs"]
+        / COURSE_MODELS["vae"]["epochs"]
+    ),
+)
 
 SMOKE_CHANGES: dict[str, dict] = {  # smoke mode (the tests): a subset of the images, one epoch
     "ae": dict(epochs=1, train_limit=2_000),
     "vae": dict(epochs=1, train_limit=2_000),
     "dcgan": dict(epochs=1, train_limit=1_024),
     "conv_vae": dict(epochs=1, train_limit=2_000),
+    "vae_matched": dict(epochs=1, train_limit=2_000),
 }
 
 
@@ -119,20 +140,59 @@ def trained(
     smoke: bool,
     retrain: bool = False,
     epochs: int | None = None,
+    seed: int = 0,
 ) -> Trained:
     """Course model `name` on the images' device, loaded from the checkpoint its chapter saves in
-    the folder `checkpoints`, or (when there is none, or `retrain`) trained from seed 0 as its
-    chapter trains it, and saved there.
+    the folder `checkpoints`, or (when there is none, or `retrain`) trained from `seed` as its
+    chapter trains it (the chapters use seed 0), and saved there.
 
-    `epochs` overrides the registry's number of epochs (e.g. from $LABUTILS_EPOCHS).
+    `epochs` overrides the registry's number of epochs (e.g. from $LABUTILS_EPOCHS); a seed other
+    than 0 saves under the checkpoint name with `-seed<seed>` appended.
     """
     settings = course_settings(name, smoke)
     if epochs is not None:
         settings["epochs"] = epochs
-    seed_everything(0)
+    seed_everything(seed)
     models = build(name, settings, train_images.device)
     train = recipe(name, models, settings, train_images, test_images)
-    path = Path(checkpoints) / f"{settings['checkpoint']}.pt"
+    stem = settings["checkpoint"] + (f"-seed{seed}" if seed else "")
+    path = Path(checkpoints) / f"{stem}.pt"
     duration = None if smoke else f"about {settings['cpu_seconds']} s on a 2-core CPU"
     history = train_or_load(path, models, train, retrain, duration)
     return Trained(models, history)
+
+
+def training_budget(name: str, smoke: bool, train_count: int = 60_000) -> dict[str, object]:
+    """What course model `name`'s training run gets, for a table that sets models side by side:
+    its latent (noise) size, batch, epochs, parameter updates on `train_count` training images
+    (before `train_limit`), its optimiser's learning rate (its recipe's default) and whether its
+    networks normalise with BatchNorm (part of the architecture)."""
+    settings = course_settings(name, smoke)
+    images = min(train_count, settings["train_limit"] or train_count)
+    fit = {"ae": fit_autoencoder, "dcgan": fit_dcgan}.get(name, fit_vae)
+    models = build(name, settings, "meta")  # no memory: only the layers are looked at
+    return {
+        "latent size": settings.get("latent_dim", settings.get("nz")),
+        "batch": settings["batch_size"],
+        "epochs": settings["epochs"],
+        "updates": settings["epochs"] * math.ceil(images / settings["batch_size"]),
+        "learning rate": inspect.signature(fit).parameters["lr"].default,
+        "BatchNorm": any(
+            isinstance(layer, nn.BatchNorm2d)
+            for model in models.values()
+            for layer in model.modules()
+        ),
+    }
+
+
+SEED_RECEIPT = Path(__file__).with_name("seeds.json")
+
+
+def seed_receipt(path: str | Path = SEED_RECEIPT) -> dict:
+    """What `make seeds` measured: per model and training seed, the whole-set scores of its
+    samples in full mode, with the hash of the code that produced them (a unit test checks the
+    hash against the code)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"No seed receipt at {path}: run `make seeds` to write it.")
+    return json.loads(path.read_text())

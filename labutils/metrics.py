@@ -1,15 +1,20 @@
 """An honest scale for generative models of MNIST, read in the features of the course's classifier.
 
-- *FID* compares the Gaussian fits of the features of generated and of real test images
-  (Fréchet distance, Heusel et al. 2017, with the classifier of `labutils.classifier` in place of
-  Inception).
+- *FID* is the squared Fréchet distance d^2 between the Gaussian fits of the features of generated
+  and of real test images (Heusel et al. 2017, with the classifier of `labutils.classifier` in
+  place of Inception). Throughout the course, FID = d^2: no square root is taken.
 - *Precision and recall* (Kynkäänniemi et al. 2019) separate the two things FID mixes: how many
   samples look like real images (precision), and how much of the real images' variety the samples
-  cover (recall), each judged by k-nearest-neighbour balls around feature vectors.
+  cover (recall), each judged by k-nearest-neighbour balls around feature vectors. *Density and
+  coverage* (Naeem et al. 2020) ask the same two questions with the real images' balls only, so
+  that one outlier real image with a large ball cannot make many odd samples count as realistic.
 - *Class coverage* looks at the predicted digits of generated images: their distribution, its
   entropy and KL divergence to uniform (mode collapse shows up here), and the classifier's mean
   confidence (a proxy for how legible the digits are). Entropies and KLs are in nats.
-- *Intervals* from disjoint parts of the sample sets say how much of a difference is noise.
+- *Intervals* from K disjoint random parts of the sample sets say how much of a value is sampling
+  noise (a t quantile with K - 1 degrees of freedom); *paired* intervals of a difference between
+  two models, part by part against the same reference parts, decide which is better; intervals
+  across training seeds say how much is training noise.
 """
 
 from __future__ import annotations
@@ -53,8 +58,8 @@ def sqrtm_psd(matrix: torch.Tensor) -> torch.Tensor:
 
 
 def frechet_distance(a: Gaussian, b: Gaussian) -> float:
-    """Squared Fréchet (2-Wasserstein) distance between two Gaussians:
-    |mu_a - mu_b|^2 + tr(S_a) + tr(S_b) - 2 tr(sqrt(S_a S_b)).
+    """The squared Fréchet distance d^2 (the squared 2-Wasserstein distance W_2^2) between two
+    Gaussians, |mu_a - mu_b|^2 + tr(S_a) + tr(S_b) - 2 tr(sqrt(S_a S_b)): FID is this d^2.
 
     tr(sqrt(S_a S_b)) is computed as tr(sqrt(sqrt(S_a) S_b sqrt(S_a))), the root of a symmetric
     PSD matrix, in float64: stable where a general matrix square root is not.
@@ -73,9 +78,9 @@ def feature_gaussian(classifier: MnistClassifier, images: torch.Tensor) -> Gauss
 
 
 def fid(classifier: MnistClassifier, images: torch.Tensor, reference: torch.Tensor) -> float:
-    """Fréchet distance between the classifier features of `images` and of `reference` images,
-    both (N, 1, 28, 28) in [0, 1]. Compare FIDs only between sets of the same size: the estimate
-    is biased upwards for small sets."""
+    """FID: the squared Fréchet distance d^2 between the Gaussian fits of the classifier features
+    of `images` and of `reference` images, both (N, 1, 28, 28) in [0, 1]. Compare FIDs only
+    between sets of the same size: the estimate is biased upwards for small sets."""
     return frechet_distance(
         feature_gaussian(classifier, images), feature_gaussian(classifier, reference)
     )
@@ -84,10 +89,11 @@ def fid(classifier: MnistClassifier, images: torch.Tensor, reference: torch.Tens
 class Manifold(NamedTuple):
     """A set of feature vectors (N, D), in float64, and around each one a ball whose radius (N,)
     is the distance to its k-th nearest neighbour in the set: together, an estimate of the region
-    of feature space the set occupies."""
+    of feature space the set occupies. A point at distance <= radius is inside a ball."""
 
     points: torch.Tensor
     radii: torch.Tensor
+    k: int = 3
 
 
 def squared_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -108,7 +114,7 @@ def manifold(points: torch.Tensor, k: int = 3, chunk: int = 1000) -> Manifold:
         squared_distances(block, points).topk(k + 1, dim=1, largest=False).values[:, k]  # +1: self
         for block in points.split(chunk)
     ]
-    return Manifold(points.double(), torch.cat(squared_radii).sqrt())  # (N, D), (N,)
+    return Manifold(points.double(), torch.cat(squared_radii).sqrt(), k)  # (N, D), (N,)
 
 
 class PrecisionRecall(NamedTuple):
@@ -137,32 +143,142 @@ def precision_recall(real: Manifold, generated: Manifold, chunk: int = 1000) -> 
     )
 
 
+class DensityCoverage(NamedTuple):
+    """Density: how many real balls hold a generated point, on average, divided by k (about 1 for
+    a perfect generator; not capped at 1). Coverage: the fraction of real balls that hold at least
+    one generated point (quality of the real images' coverage; 1 is best)."""
+
+    density: float
+    coverage: float
+
+
+def density_coverage(real: Manifold, generated: torch.Tensor, chunk: int = 1000) -> DensityCoverage:
+    """Density and coverage (Naeem et al. 2020) of generated features (M, D) against the real
+    images' k-nearest-neighbour manifold. Only the real balls are used: a generated point inside
+    one large ball of an outlier real image adds 1/k to the density, not a whole hit as it would
+    to precision."""
+    hits = torch.zeros((), dtype=torch.float64, device=real.points.device)  # (point, ball) pairs
+    covered = torch.zeros(len(real.points), dtype=torch.bool, device=real.points.device)
+    for points in generated.split(chunk):
+        inside = squared_distances(points, real.points) <= real.radii.square()[None, :]  # (c, R)
+        hits += inside.sum()
+        covered |= inside.any(dim=0)  # (R,) real balls with a generated point in them
+    return DensityCoverage(
+        density=float(hits) / (real.k * len(generated)),
+        coverage=float(covered.double().mean()),
+    )
+
+
+def sample_scores(features: torch.Tensor, reference: Gaussian, real: Manifold) -> dict[str, float]:
+    """FID, precision, recall, density and coverage of generated features (N, D) against the real
+    images' feature Gaussian and k-nearest-neighbour manifold (`real.k` for both manifolds): the
+    measurements chapter 4 and `make seeds` take of every set of samples."""
+    generated = manifold(features, real.k)
+    return {
+        "fid": frechet_distance(fit_gaussian(features), reference),
+        **precision_recall(real, generated)._asdict(),
+        **density_coverage(real, features)._asdict(),
+    }
+
+
+def t_quantile(probability: float, dof: int) -> float:
+    """The `probability` quantile of Student's t distribution with `dof` (a positive integer)
+    degrees of freedom, e.g. t_quantile(0.975, 9) = 2.262.
+
+    With theta = atan(t / sqrt(dof)), P(|T| < t) is a finite sum of powers of cos(theta)
+    (Abramowitz and Stegun 1964, 26.7.3 and 26.7.4); it grows with theta, which is found by
+    bisection.
+    """
+    require_positive_int("dof", dof)
+    if not 0 < probability < 1:
+        raise ValueError(f"probability must lie strictly between 0 and 1, got {probability}.")
+    if probability < 0.5:
+        return -t_quantile(1 - probability, dof)
+    target = 2 * probability - 1  # P(|T| < t)
+    low, high = 0.0, math.pi / 2
+    for _ in range(100):
+        theta = (low + high) / 2
+        low, high = (theta, high) if _t_central(theta, dof) < target else (low, theta)
+    return math.sqrt(dof) * math.tan((low + high) / 2)
+
+
+def _t_central(theta: float, dof: int) -> float:
+    """P(|T| < sqrt(dof) tan(theta)) for Student's t with `dof` degrees of freedom."""
+    cos2, term, total = math.cos(theta) ** 2, 1.0, 1.0
+    first = 1 if dof % 2 == 0 else 2  # even: 1 + 1/2 c^2 + ...; odd: 1 + 2/3 c^2 + ...
+    for j in range(first, dof - 1, 2):
+        term *= cos2 * j / (j + 1)
+        total += term
+    if dof % 2 == 0:
+        return math.sin(theta) * total
+    tail = math.sin(theta) * math.cos(theta) * total if dof > 1 else 0.0
+    return 2 / math.pi * (theta + tail)
+
+
 class Interval(NamedTuple):
-    """A measurement and the range that its sampling noise makes plausible (about 95%)."""
+    """A measurement and the range that its noise makes plausible at the stated level (95%)."""
 
     value: float
     low: float
     high: float
 
-    def overlaps(self, other: Interval) -> bool:
-        """Whether the two ranges share a value: then the data cannot tell the two apart."""
-        return self.low <= other.high and other.low <= self.high
+    def excludes_zero(self) -> bool:
+        """Whether 0 lies outside the range. For the interval of a difference A - B, False means
+        that the order of A and B is not resolved by these data; it does not mean that A and B
+        are equal."""
+        return self.low > 0 or self.high < 0
 
 
-def interval(value: float, part_values: Sequence[float]) -> Interval:
+def interval(value: float, part_values: Sequence[float], level: float = 0.95) -> Interval:
     """An interval around `value`, a measurement on whole sample sets, from the same measurement
-    repeated on K disjoint parts of those sets (`part_values`).
+    repeated on K disjoint random parts of those sets (`part_values`).
 
     An estimate from n points fluctuates like 1/sqrt(n), so the spread (standard deviation) of the
-    K parts' values divided by sqrt(K) estimates the standard error of the whole-set value; the
-    interval is the value +- 2 standard errors. For a measurement whose noise shrinks faster, like
-    1/n, the interval comes out wider than it needs to be: it errs on the safe side.
+    K parts' values divided by sqrt(K) estimates the standard error of the whole-set value. With
+    that standard error estimated from K values, the interval is the value +- t * standard error,
+    t the (1 + level) / 2 quantile of Student's t with K - 1 degrees of freedom (2.26 for K = 10,
+    not 2). For a measurement whose noise shrinks faster, like 1/n, the interval comes out wider
+    than it needs to be; for one whose part values estimate a different quantity from the whole
+    set's (precision and recall, whose balls grow on fewer points), it is a heuristic.
     """
     if len(part_values) < 2:
         raise ValueError("interval needs the values of at least 2 parts to measure a spread.")
     spread = torch.tensor(part_values, dtype=torch.float64).std()
-    half_width = 2 * float(spread) / math.sqrt(len(part_values))
+    t = t_quantile((1 + level) / 2, len(part_values) - 1)
+    half_width = t * float(spread) / math.sqrt(len(part_values))
     return Interval(value, value - half_width, value + half_width)
+
+
+def paired_difference(
+    a: float, a_parts: Sequence[float], b: float, b_parts: Sequence[float], level: float = 0.95
+) -> Interval:
+    """The interval of the difference a - b between two models' whole-set values, from the
+    differences of their values on the same K parts (part i of both against the same reference
+    part i). Pairing removes the noise the two share through the reference images, so this
+    interval is narrower than the two separate intervals suggest. A is better than B (for a
+    lower-is-better measure) only when the whole interval lies below 0."""
+    if len(a_parts) != len(b_parts):
+        raise ValueError(
+            f"paired_difference needs the same parts for both, got {len(a_parts)} and "
+            f"{len(b_parts)} values."
+        )
+    return interval(a - b, [x - y for x, y in zip(a_parts, b_parts, strict=True)], level)
+
+
+def seed_difference(
+    a_values: Sequence[float], b_values: Sequence[float], level: float = 0.95
+) -> Interval:
+    """The interval of the difference between the means of two models' values over training
+    seeds (independent runs): mean(a) - mean(b) +- t * sqrt(s_a^2 / n_a + s_b^2 / n_b), with the
+    conservative min(n_a, n_b) - 1 degrees of freedom of Welch's test."""
+    if min(len(a_values), len(b_values)) < 2:
+        raise ValueError("seed_difference needs at least 2 seeds of each model.")
+    a = torch.tensor(a_values, dtype=torch.float64)
+    b = torch.tensor(b_values, dtype=torch.float64)
+    standard_error = math.sqrt(float(a.var() / len(a) + b.var() / len(b)))
+    t = t_quantile((1 + level) / 2, min(len(a), len(b)) - 1)
+    difference = float(a.mean() - b.mean())
+    return Interval(difference, difference - t * standard_error, difference + t * standard_error)
 
 
 class Coverage(NamedTuple):

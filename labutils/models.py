@@ -97,15 +97,6 @@ class VAE(nn.Module):
         """Pixel means (N, 1, 28, 28) in [0, 1] for latents (N, latent_dim)."""
         return torch.sigmoid(self.decode_logits(z))
 
-    def sample(self, count: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """`count` new images (count, 1, 28, 28) decoded from the prior N(0, I); the noise is
-        drawn on the device of `generator` if one is given (a CPU generator works with a model
-        on the GPU), then moved to the model's."""
-        device = self.to_mu.weight.device
-        where = generator.device if generator is not None else device
-        z = torch.randn(count, self.latent_dim, generator=generator, device=where)
-        return self.decode(z.to(device))
-
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Decoder logits (N, 1, 28, 28), mu and log sigma^2 (N, latent_dim)."""
         mu, logvar = self.encode(images)

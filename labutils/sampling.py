@@ -5,7 +5,8 @@ Every sampler here
   (a DCGAN generator's Tanh output in [-1, 1] is mapped there);
 - takes a `torch.Generator` for its noise and draws the noise on that generator's device (the CPU
   for `torch.Generator()`), then moves it to the model's device: a CPU generator works with a model
-  on the GPU, and a seed gives the same noise on any device;
+  on the GPU, and a seed gives the same noise on any device, hence the same images up to
+  floating-point differences (a GPU's kernels, and its TF32 convolutions, round differently);
 - runs the model in eval mode without gradients and gives it back its previous train/eval mode.
 """
 
@@ -108,7 +109,8 @@ def sample_autoencoder(
 def sample_vae(
     model: VAE | ConvVAE, count: int, generator: torch.Generator | None = None
 ) -> torch.Tensor:
-    """`count` images (count, 1, 28, 28), the pixel means decoded from the prior N(0, I)."""
+    """`count` images (count, 1, 28, 28), the pixel means decoded from the prior N(0, I): the one
+    way the course samples a VAE, fully connected or convolutional."""
     z = standard_normal(count, model.latent_dim, generator, device_of(model))  # (count, latent)
     with evaluating(model):
         return decode_in_batches(model.decode, z)

@@ -16,7 +16,14 @@ from labutils import (
     load_mnist,
     seed_everything,
 )
-from labutils.course import COURSE_MODELS, SMOKE_CHANGES, course_settings, trained
+from labutils.course import (
+    COURSE_MODELS,
+    SMOKE_CHANGES,
+    course_settings,
+    seed_receipt,
+    trained,
+    training_budget,
+)
 from labutils.models import ConvVAE
 
 
@@ -100,3 +107,33 @@ def test_each_vae_gets_its_own_checkpoint_and_an_epoch_override(images, name, ki
     assert isinstance(result.model, kind)
     assert len(result.history["test_total"]) == 2
     assert (tmp_path / f"{COURSE_MODELS[name]['checkpoint']}.pt").exists()
+
+
+def test_the_budget_matched_vae_differs_from_the_conv_vae_in_its_architecture_only():
+    matched, conv = training_budget("vae_matched", False), training_budget("conv_vae", False)
+    assert {key for key in matched if matched[key] != conv[key]} == {"BatchNorm"}
+    assert conv["BatchNorm"] and not matched["BatchNorm"]
+    assert matched["latent size"] == 20
+    assert course_settings("vae_matched", False)["epochs"] < course_settings("vae", False)["epochs"]
+
+
+def test_the_training_budget_counts_the_updates_a_run_makes(images, tmp_path):
+    result = trained("vae_matched", *images, checkpoints=tmp_path, smoke=True)
+    budget = training_budget("vae_matched", smoke=True, train_count=len(images[0]))
+    assert budget["updates"] == len(result.history["step_total"])  # 300 images, batch 128: 3
+    assert budget["learning rate"] == 1e-3 and training_budget("dcgan", False)["latent size"] == 100
+
+
+def test_another_seed_trains_another_model_under_its_own_checkpoint_name(images, tmp_path):
+    first = trained("vae_matched", *images, checkpoints=tmp_path, smoke=True)
+    other = trained("vae_matched", *images, checkpoints=tmp_path, smoke=True, seed=1)
+    stem = COURSE_MODELS["vae_matched"]["checkpoint"]
+    assert (tmp_path / f"{stem}.pt").exists() and (tmp_path / f"{stem}-seed1.pt").exists()
+    assert not same_weights(first.model, other.model)
+    again = trained("vae_matched", *images, checkpoints=tmp_path, smoke=True, seed=1)
+    assert same_weights(again.model, other.model)
+
+
+def test_a_missing_seed_receipt_says_how_to_make_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run `make seeds`"):
+        seed_receipt(tmp_path / "seeds.json")

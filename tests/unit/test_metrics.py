@@ -1,5 +1,6 @@
 """The metrics: Fréchet distance against closed forms, FID and class coverage on real MNIST with the
-shipped classifier, precision and recall on sets with known answers, intervals, reconstruction."""
+shipped classifier, precision and recall on sets with known answers, density and coverage against a
+brute-force count, t quantiles, intervals (per part, paired, across seeds), reconstruction."""
 
 from __future__ import annotations
 
@@ -15,17 +16,22 @@ from labutils.metrics import (
     Interval,
     class_coverage,
     coverage_from_probabilities,
+    density_coverage,
     feature_gaussian,
     fid,
     fit_gaussian,
     frechet_distance,
     interval,
     manifold,
+    paired_difference,
     precision_recall,
     reconstruction_mse,
+    sample_scores,
     score_samples,
+    seed_difference,
     sqrtm_psd,
     squared_distances,
+    t_quantile,
 )
 
 
@@ -292,29 +298,147 @@ def test_a_manifold_needs_more_points_than_k():
 # Intervals from disjoint parts
 
 
-def test_intervals_of_a_mean_cover_the_truth_about_95_percent_of_the_time():
+def t_density(t: torch.Tensor, dof: int) -> torch.Tensor:
+    """Student's t density at t (float64), from its Gamma-function formula."""
+    log_scale = math.lgamma((dof + 1) / 2) - math.lgamma(dof / 2) - 0.5 * math.log(dof * math.pi)
+    return torch.exp(log_scale - (dof + 1) / 2 * torch.log1p(t * t / dof))
+
+
+@pytest.mark.parametrize("dof", [1, 2, 3, 4, 5, 9, 10, 30])
+@pytest.mark.parametrize("probability", [0.6, 0.9, 0.975, 0.995])
+def test_t_quantiles_invert_the_integrated_density(dof, probability):
+    t = t_quantile(probability, dof)
+    steps = 200_000  # Simpson's rule for P(0 < T < t)
+    ys = t_density(torch.linspace(0, t, steps + 1, dtype=torch.float64), dof)
+    area = float(t / steps / 3 * (ys[0] + ys[-1] + 4 * ys[1:-1:2].sum() + 2 * ys[2:-1:2].sum()))
+    assert 0.5 + area == pytest.approx(probability, abs=1e-9)
+
+
+def test_t_quantiles_match_the_closed_forms_for_one_and_two_degrees_of_freedom():
+    for p in (0.55, 0.8, 0.975, 0.999):
+        assert t_quantile(p, 1) == pytest.approx(math.tan(math.pi * (p - 0.5)), rel=1e-9)
+        assert t_quantile(p, 2) == pytest.approx((2 * p - 1) / math.sqrt(2 * p * (1 - p)), rel=1e-9)
+        assert t_quantile(1 - p, 3) == pytest.approx(-t_quantile(p, 3), rel=1e-12)
+
+
+def test_t_quantiles_approach_the_normal_ones():
+    assert t_quantile(0.975, 10_000) == pytest.approx(1.959964, abs=1e-3)
+    assert t_quantile(0.975, 9) > t_quantile(0.975, 30) > 1.96
+
+
+@pytest.mark.parametrize(
+    ("probability", "dof", "message"),
+    [(1.0, 3, "strictly between 0 and 1"), (0.0, 3, "strictly between"), (0.9, 0, "dof")],
+)
+def test_t_quantile_rejects_bad_arguments(probability, dof, message):
+    with pytest.raises(ValueError, match=message):
+        t_quantile(probability, dof)
+
+
+def test_intervals_of_a_mean_cover_the_truth_95_percent_of_the_time():
     covered, widths = 0, []
-    for seed in range(200):
+    for seed in range(400):
         data = cloud(1000, 0.0, seed=100 + seed, dim=1)  # N(0, 1): the true mean is 0
         parts = [float(part.mean()) for part in data.chunk(10)]  # 10 disjoint parts of 100
         result = interval(float(data.mean()), parts)
         covered += result.low <= 0 <= result.high
         widths.append(result.high - result.low)
-    assert 170 <= covered <= 200  # nominal 95% of 200 = 190; t with 9 degrees of freedom: ~92%
-    assert sum(widths) / len(widths) == pytest.approx(4 / math.sqrt(1000), rel=0.15)
+    assert 365 <= covered <= 395  # 95% of 400 = 380, binomial sd 4.4
+    mean_sd = 0.9727  # E[s] for 10 normal values (c4 = 0.9727), times t_0.975,9 / sqrt(1000)
+    expected = 2 * t_quantile(0.975, 9) * mean_sd / math.sqrt(1000)
+    assert sum(widths) / len(widths) == pytest.approx(expected, rel=0.05)
 
 
-def test_an_interval_is_centred_on_the_whole_set_value():
+def test_an_interval_is_centred_on_the_whole_set_value_with_the_t_factor():
     result = interval(5.0, [4.0, 6.0, 5.0, 5.0])
     assert result.value == 5.0 and result.value - result.low == result.high - result.value
+    spread = math.sqrt(2 / 3)  # the sample standard deviation of 4, 6, 5, 5
+    assert result.high - result.value == pytest.approx(3.182446 * spread / 2, rel=1e-6)
 
 
-def test_overlapping_intervals():
-    a, b, c = Interval(1.0, 0.5, 1.5), Interval(2.0, 1.4, 2.6), Interval(3.0, 2.5, 3.5)
-    assert a.overlaps(b) and b.overlaps(a) and b.overlaps(c)
-    assert not a.overlaps(c) and not c.overlaps(a)
+def test_an_interval_of_a_difference_resolves_the_order_only_when_it_excludes_zero():
+    assert Interval(1.0, 0.2, 1.8).excludes_zero() and Interval(-1.0, -1.8, -0.2).excludes_zero()
+    assert not Interval(0.5, -0.1, 1.1).excludes_zero()
+
+
+def test_a_paired_difference_removes_the_noise_the_two_share():
+    torch.manual_seed(3)
+    shared = torch.randn(10).double() * 5  # each reference part's own offset, shared by A and B
+    a_parts = (shared + 1.0 + 0.1 * torch.randn(10).double()).tolist()
+    b_parts = (shared + 0.1 * torch.randn(10).double()).tolist()
+    a, b = sum(a_parts) / 10, sum(b_parts) / 10
+    paired = paired_difference(a, a_parts, b, b_parts)
+    assert paired.value == pytest.approx(a - b)
+    assert paired.excludes_zero() and paired.low > 0  # A is larger, resolved
+    assert interval(a, a_parts).low < interval(b, b_parts).high  # the separate ones overlap
+    differences = [x - y for x, y in zip(a_parts, b_parts, strict=True)]
+    assert paired == interval(a - b, differences)
+
+
+def test_a_paired_difference_needs_the_same_parts():
+    with pytest.raises(ValueError, match="same parts for both, got 3 and 2"):
+        paired_difference(1.0, [1.0, 2.0, 3.0], 1.0, [1.0, 2.0])
+
+
+def test_a_seed_difference_is_welchs_interval_with_conservative_degrees_of_freedom():
+    a, b = [10.0, 12.0, 11.0, 13.0], [8.0, 9.0, 7.0]
+    result = seed_difference(a, b)
+    mean_a, mean_b = sum(a) / 4, sum(b) / 3
+    var_a = sum((x - mean_a) ** 2 for x in a) / 3
+    var_b = sum((x - mean_b) ** 2 for x in b) / 2
+    half = t_quantile(0.975, 2) * math.sqrt(var_a / 4 + var_b / 3)
+    assert result.value == pytest.approx(mean_a - mean_b)
+    assert (result.low, result.high) == pytest.approx(
+        (mean_a - mean_b - half, mean_a - mean_b + half)
+    )
+    with pytest.raises(ValueError, match="at least 2 seeds"):
+        seed_difference([1.0], [1.0, 2.0])
 
 
 def test_an_interval_needs_two_parts():
     with pytest.raises(ValueError, match="at least 2 parts"):
         interval(1.0, [1.0])
+
+
+# Density and coverage (Naeem et al. 2020)
+
+
+def brute_force_density_coverage(real: torch.Tensor, generated: torch.Tensor, k: int):
+    """Density and coverage by loops over every pair, with radii from sorted distance rows."""
+    real, generated = real.double(), generated.double()
+    radii = [sorted(float((p - q).norm()) for q in real)[k] for p in real]  # [0] is the point
+    hits, covered = 0, [False] * len(real)
+    for y in generated:
+        for i, x in enumerate(real):
+            if float((y - x).norm()) <= radii[i]:
+                hits += 1
+                covered[i] = True
+    return hits / (k * len(generated)), sum(covered) / len(real)
+
+
+@pytest.mark.parametrize(("k", "chunk"), [(1, 7), (3, 1000), (5, 16)])
+def test_density_and_coverage_match_a_brute_force_count(k, chunk):
+    real, generated = cloud(60, 0.0, seed=21, dim=4), cloud(45, 0.5, seed=22, dim=4)
+    result = density_coverage(manifold(real, k), generated, chunk=chunk)
+    expected = brute_force_density_coverage(real, generated, k)
+    assert (result.density, result.coverage) == pytest.approx(expected, abs=1e-12)
+
+
+def test_samples_in_one_outlier_ball_have_full_precision_but_little_density_and_coverage():
+    real = torch.cat([cloud(200, 0.0, seed=23, dim=2), torch.tensor([[30.0, 30.0]])])  # + outlier
+    big = manifold(real, k=3)
+    samples = torch.tensor([[30.0, 30.0]]) + 0.5 * cloud(100, 0.0, seed=24, dim=2)  # near it
+    assert precision_recall(big, manifold(samples, 3)).precision > 0.9
+    result = density_coverage(big, samples)
+    assert result.coverage < 0.05 and result.density < 0.4
+
+
+def test_sample_scores_bundle_fid_precision_recall_density_and_coverage():
+    real, generated = cloud(300, 0.0, seed=25, dim=5), cloud(200, 0.3, seed=26, dim=5)
+    real_manifold = manifold(real)
+    scores = sample_scores(generated, fit_gaussian(real), real_manifold)
+    assert scores["fid"] == frechet_distance(fit_gaussian(generated), fit_gaussian(real))
+    pr = precision_recall(real_manifold, manifold(generated))
+    dc = density_coverage(real_manifold, generated)
+    assert (scores["precision"], scores["recall"]) == (pr.precision, pr.recall)
+    assert (scores["density"], scores["coverage"]) == (dc.density, dc.coverage)

@@ -31,7 +31,7 @@ def test_vae_shapes_and_heads():
     logits, mu, logvar = model(torch.rand(4, 1, 28, 28))
     assert logits.shape == (4, 1, 28, 28)
     assert mu.shape == logvar.shape == (4, 3)
-    assert model.sample(6).shape == (6, 1, 28, 28)
+    assert model.decode(torch.randn(6, 3)).shape == (6, 1, 28, 28)
     # decoder mirrors the encoder: 3 -> 32 -> 64 -> 784
     sizes = [layer.out_features for layer in model.decoder if isinstance(layer, torch.nn.Linear)]
     assert sizes == [32, 64, 784]
