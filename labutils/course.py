@@ -26,11 +26,11 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from .checkpoint import train_or_load
 from .device import seed_everything
 from .loop import History
 from .models import VAE, Autoencoder, ConvVAE, Discriminator, Generator
 from .recipes import fit_autoencoder, fit_dcgan, fit_vae
+from .reference import train_or_fetch
 
 # cpu_seconds: the full training's wall time in `make book` on the course's 2-core CPU (an Intel
 # Xeon), which `trained` announces before it trains.
@@ -141,13 +141,15 @@ def trained(
     retrain: bool = False,
     epochs: int | None = None,
     seed: int = 0,
+    reference: bool = False,
 ) -> Trained:
     """Course model `name` on the images' device, loaded from the checkpoint its chapter saves in
     the folder `checkpoints`, or (when there is none, or `retrain`) trained from `seed` as its
     chapter trains it (the chapters use seed 0), and saved there.
 
     `epochs` overrides the registry's number of epochs (e.g. from $LABUTILS_EPOCHS); a seed other
-    than 0 saves under the checkpoint name with `-seed<seed>` appended.
+    than 0 saves under the checkpoint name with `-seed<seed>` appended; `reference` first
+    downloads the book's trained checkpoint (`labutils.reference.train_or_fetch`).
     """
     settings = course_settings(name, smoke)
     if epochs is not None:
@@ -158,7 +160,7 @@ def trained(
     stem = settings["checkpoint"] + (f"-seed{seed}" if seed else "")
     path = Path(checkpoints) / f"{stem}.pt"
     duration = None if smoke else f"about {settings['cpu_seconds']} s on a 2-core CPU"
-    history = train_or_load(path, models, train, retrain, duration)
+    history = train_or_fetch(path, models, train, retrain, reference=reference, duration=duration)
     return Trained(models, history)
 
 
