@@ -56,7 +56,7 @@ def check_fit(fitted: object, codes: torch.Tensor, case: str, far: bool = False)
     if isinstance(covariance, torch.Tensor) and tuple(covariance.shape) == (d,):
         raise Hint(
             "the covariance is a vector, one number per dimension: sampling needs the full "
-            "(D, D) matrix, whose off-diagonal entries say how the code's dimensions co-vary."
+            "(d, d) matrix, whose off-diagonal entries say how the code's dimensions co-vary."
         )
     covariance = require_tensor(covariance, (d, d), f"The covariance of {case}")
     wide = codes.double()  # the reference in float64: exact enough for the far codes

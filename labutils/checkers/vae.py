@@ -70,14 +70,14 @@ def independence_checks(eps: torch.Tensor) -> None:
         raise Hint(
             f"only {distinct:.0%} of the eps values of a latent dimension are distinct: some "
             "examples share their eps (e.g. noise drawn for part of the batch and repeated). "
-            "Draw one eps per entry of mu, of mu's full shape (N, D)."
+            "Draw one eps per entry of mu, of mu's full shape (N, d)."
         )
     correlation = torch.corrcoef(eps.T.double())  # (3, 3)
     off_diagonal = (correlation - torch.eye(3, dtype=torch.float64)).abs().max().item()
     if off_diagonal > 0.1:
         raise Hint(
             f"the noise of different latent dimensions is correlated ({off_diagonal:.2f}): draw "
-            "one eps per entry of mu (shape (N, D)), not one per row shared by the dimensions."
+            "one eps per entry of mu (shape (N, d)), not one per row shared by the dimensions."
         )
 
 
