@@ -28,7 +28,9 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from .colab_editions import Chapter, ColabError, colab_edition, read_bibliography
+from .bibliography import BibliographyError, read_bibliography
+from .colab_editions import colab_edition
+from .myst_markdown import Chapter, ColabError
 from .student_notebooks import chapter_title, student_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -170,7 +172,7 @@ def generated_files(root: Path) -> dict[Path, str]:
             files[root / colab / "student" / name] = edition(
                 student, root, f"{colab}/student", preface(name, "")
             )
-        except ColabError as error:
+        except (ColabError, BibliographyError) as error:
             raise ColabError(f"book/{name}: {error}") from error
         titles[name] = chapter_title(chapter, path.stem)
     files[root / PAGE] = download_page(titles, root)

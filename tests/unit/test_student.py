@@ -12,8 +12,8 @@ import nbformat
 import pytest
 import yaml
 
-from tools.colab_editions import ColabError
 from tools.editions import stale_files, write_editions
+from tools.myst_markdown import ColabError
 from tools.student_notebooks import StudentError, exercise_of, task_of
 
 ROOT = Path(__file__).resolve().parents[2]
