@@ -66,12 +66,12 @@ compat: install data  ## Test on the oldest supported PyTorch (see README; ~3 GB
 
 # `make canary`: the newest releases of what learners install with labutils (Colab upgrades them
 # under the course), without the lock, in a venv of their own; every other package stays at the
-# lock's version. Runs the unit tests, the chapters in smoke mode and the Colab editions.
+# lock's version (tools/canary_constraints.py). Runs the unit tests, the chapters in smoke mode and the Colab editions.
 CANARY := $(VENV)/canary
 DRIFTING := torch torchvision numpy matplotlib ipywidgets
 canary: install data  ## Test against the newest torch, torchvision, numpy, matplotlib, ipywidgets (weekly in CI)
 	test -x $(CANARY)/bin/python || $(PYTHON) -m venv $(CANARY)
-	grep -v -i -E '^($(shell echo $(DRIFTING) | tr ' ' '|'))==' $(LOCK) > $(CANARY)/constraints.txt
+	$(BIN)/python -m tools.canary_constraints $(LOCK) $(DRIFTING) > $(CANARY)/constraints.txt
 	$(BIN)/uv pip install --quiet --python $(CANARY)/bin/python --upgrade -c $(CANARY)/constraints.txt \
 	    -e ".[book,dev]" $(DRIFTING)
 	$(CANARY)/bin/python -c 'import sys, importlib.metadata as m; \
