@@ -20,11 +20,11 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from .checkpoint import train_or_load
 from .device import seed_everything
 from .loop import History
 from .models import VAE, Autoencoder, ConvVAE, Discriminator, Generator
 from .recipes import fit_autoencoder, fit_dcgan, fit_vae
+from .reference import train_or_fetch
 
 # cpu_seconds: the full training's wall time in `make book` on the course's 2-core CPU (an Intel
 # Xeon), which `trained` announces before it trains.
@@ -119,12 +119,14 @@ def trained(
     smoke: bool,
     retrain: bool = False,
     epochs: int | None = None,
+    reference: bool = False,
 ) -> Trained:
     """Course model `name` on the images' device, loaded from the checkpoint its chapter saves in
     the folder `checkpoints`, or (when there is none, or `retrain`) trained from seed 0 as its
     chapter trains it, and saved there.
 
-    `epochs` overrides the registry's number of epochs (e.g. from $LABUTILS_EPOCHS).
+    `epochs` overrides the registry's number of epochs (e.g. from $LABUTILS_EPOCHS); `reference`
+    first downloads the book's trained checkpoint (`labutils.reference.train_or_fetch`).
     """
     settings = course_settings(name, smoke)
     if epochs is not None:
@@ -134,5 +136,5 @@ def trained(
     train = recipe(name, models, settings, train_images, test_images)
     path = Path(checkpoints) / f"{settings['checkpoint']}.pt"
     duration = None if smoke else f"about {settings['cpu_seconds']} s on a 2-core CPU"
-    history = train_or_load(path, models, train, retrain, duration)
+    history = train_or_fetch(path, models, train, retrain, reference=reference, duration=duration)
     return Trained(models, history)

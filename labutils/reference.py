@@ -26,7 +26,7 @@ from torch import nn
 
 from .checkpoint import CheckpointError, load_checkpoint, train_or_load
 
-# The book's site (GitHub Pages of the repository in _config.yml); `make fork` does not change it.
+# The book's site: GitHub Pages of the repository in _config.yml (`make fork` rewrites this line).
 REFERENCE_SITE = "https://generative-models-lab.github.io/generative-models-lab/models"
 MANIFEST = "manifest.json"
 CHUNK = 1 << 20  # bytes read at a time while hashing
