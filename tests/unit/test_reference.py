@@ -188,3 +188,23 @@ def test_a_reference_checkpoint_of_another_model_is_refused_and_removed(site, tm
     assert "does not fit this model" in said and "latent_dim=3" in said
     assert training.calls == 1
     assert torch.load(path, weights_only=True)["models"]["model"]["config"]["latent_dim"] == 2
+
+
+def test_the_published_manifest_is_what_train_or_fetch_verifies(site, tmp_path, capsys):
+    """tools/reference_models.py publishes a build's full-mode checkpoints as the site serves
+    them; a learner's download of one is then verified and loaded."""
+    from tools.reference_models import publish as publish_build
+
+    url, folder, _ = site
+    torch.manual_seed(3)
+    built = Autoencoder(latent_dim=2)
+    save_checkpoint(tmp_path / "build" / "full" / "ae.pt", {"model": built}, history={"loss": [2]})
+    save_checkpoint(tmp_path / "build" / "smoke" / "ae.pt", {"model": built}, history={})
+    manifest = publish_build(tmp_path / "build", folder)
+    assert list(manifest) == ["full/ae.pt"]  # smoke-mode models are not published
+    model = Autoencoder(latent_dim=2)
+    history, training, _ = fetch(url, tmp_path, model, reference=True)
+    assert training.calls == 0 and history == {"loss": [2]}
+    assert all(
+        torch.equal(a, b) for a, b in zip(model.parameters(), built.parameters(), strict=True)
+    )
