@@ -1,6 +1,7 @@
-"""The committed Colab (and Kaggle and Studio Lab) editions in colab/: free of MyST, every listing present, solutions hidden
-(or stubs), and where the book's rocket button sends a learner. That they are up to date is
-checked with the student notebooks (tests/notebooks/test_student_notebooks.py)."""
+"""The committed Colab, Kaggle and Studio Lab editions in colab/: free of MyST, every listing
+present, solutions hidden (or stubs), and where the book's rocket button sends a learner. That
+they are up to date is checked with the student notebooks
+(tests/notebooks/test_student_notebooks.py)."""
 
 from __future__ import annotations
 
