@@ -30,6 +30,11 @@ book: install data assets  ## Train every model and build the full book into _bu
 	LABUTILS_CHECKPOINTS=$(CURDIR)/checkpoints JUPYTER_PATH=$(CURDIR)/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH} \
 	    $(BIN)/jupyter-book build . -W -n --keep-going --all
 
+# The PDF edition: the built site (make book) printed by Chromium through book/_static/print.css,
+# joined with a title page, contents, page numbers and bookmarks (tools/pdf.py).
+pdf: install browser  ## The whole book as one PDF, after make book: _build/html/generative-models-lab.pdf
+	$(BIN)/python -m tools.pdf _build/html
+
 test: install data assets browser  ## Run the whole test suite (unit tests, notebooks in smoke mode, book build, browser check)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
