@@ -16,10 +16,15 @@ from __future__ import annotations
 import argparse
 import datetime
 import html
+import http.server
 import io
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import yaml
@@ -33,8 +38,11 @@ CHROMIUM = "/usr/bin/chromium"
 SITE = pages_url(configured(ROOT)[0])  # the published book
 NAME = "generative-models-lab.pdf"  # book/_ext/pagemeta.py links it from the download menu
 MARGIN = {"top": "18mm", "bottom": "20mm", "left": "16mm", "right": "16mm"}
-# Resolves once MathJax has typeset the page (pages without math have no MathJax).
-TYPESET = "() => window.MathJax?.startup?.promise ?? Promise.resolve()"
+PRINTED_COLUMN = {"width": 673, "height": 950}  # A4 less the margins, in CSS pixels (96 per inch)
+# True once MathJax has typeset every equation of the page (as mjx-container elements).
+TYPESET = (
+    "() => [...document.querySelectorAll('.math')].every(m => m.querySelector('mjx-container'))"
+)
 # Links to other pages of the book: to the published site, which the reader of a PDF can open.
 SITE_LINKS = """([local, site]) => {
   for (const link of document.querySelectorAll("a[href]")) {
@@ -64,12 +72,31 @@ def toc_pages(root: Path = ROOT) -> list[tuple[str, str]]:
     return pages
 
 
-def print_page(page: Page, html_dir: Path, name: str) -> Printed:
-    """Print page `name` of the site in `html_dir` to PDF, as the print stylesheet lays it out."""
-    page.goto((html_dir / f"{name}.html").resolve().as_uri(), wait_until="load")
-    page.evaluate(TYPESET)
-    page.evaluate(SITE_LINKS, [html_dir.resolve().as_uri() + "/", SITE])
-    page.emulate_media(media="print")
+@contextmanager
+def served(folder: Path) -> Iterator[str]:
+    """Serve `folder` over HTTP on this machine while the block runs; yield its URL. (MathJax's
+    speech worker, which its typesetting waits for, cannot load from file:// URLs.)"""
+    handler = partial(QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # no line per file served
+        pass
+
+
+def print_page(page: Page, local: str, name: str) -> Printed:
+    """Print page `name` of the site served at `local` to PDF, through the print stylesheet."""
+    page.goto(f"{local}{name}.html", wait_until="load")
+    page.wait_for_function(TYPESET, timeout=120_000)
+    page.evaluate(SITE_LINKS, [local, SITE])
     title = page.evaluate("() => document.querySelector('main h1')?.innerText ?? document.title")
     pdf = page.pdf(format="A4", margin=MARGIN, print_background=True)
     return Printed(title.replace("#", "").strip(), pdf)
@@ -135,8 +162,8 @@ def assemble(front: bytes, printed: list[Printed], parts: list[str], numbers: by
         start = len(writer.pages)
         writer.append(PdfReader(io.BytesIO(one.pdf)))
         if part and part not in part_bookmark:
-            part_bookmark[part] = writer.add_outline_item(part, start)
-        writer.add_outline_item(one.title, start, parent=part_bookmark.get(part))
+            part_bookmark[part] = writer.add_outline_item(title=part, page_number=start)
+        writer.add_outline_item(title=one.title, page_number=start, parent=part_bookmark.get(part))
     for index, page in enumerate(writer.pages):
         if index > 0:  # no number on the title page
             page.merge_page(stamps[index])
@@ -148,10 +175,13 @@ def build_pdf(html_dir: Path, output: Path) -> int:
     """Print the book in `html_dir` to `output`; return its number of pages."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     entries = toc_pages()
-    with sync_playwright() as playwright:
+    with sync_playwright() as playwright, served(html_dir) as local:
         browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        page = browser.new_page()
-        printed = [print_page(page, html_dir, name) for _, name in entries]
+        # Laid out for print from the start, at the width of the printed column, so that MathJax
+        # breaks a long equation where the page needs it, not where the screen did.
+        page = browser.new_page(viewport=PRINTED_COLUMN)
+        page.emulate_media(media="print")
+        printed = [print_page(page, local, name) for _, name in entries]
         front_pages = 2  # the title page and one page of contents
         contents, number = [], front_pages + 1
         for (part, _), one in zip(entries, printed, strict=True):
