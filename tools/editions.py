@@ -53,7 +53,9 @@ KEEP_MODELS = (
 COLAB_NOTE = (
     "> **Colab edition** of a chapter of the *Generative Models Lab*, made from `book/{name}`. "
     "Run it from the top (*Runtime → Run all*): a code cell installs the course's library. "
-    "A GPU runtime (*Runtime → Change runtime type*) trains faster.{solutions}\n"
+    "A GPU runtime (*Runtime → Change runtime type*) trains faster.{solutions} To skip "
+    "training, set `REFERENCE = True` in the settings cell: the chapter then downloads the "
+    "book's trained models, checked against their SHA-256 sums, and trains only if that fails.\n"
     ">\n"
     f"> **Keep your trained models.** {KEEP_MODELS}"
 )
