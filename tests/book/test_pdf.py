@@ -14,7 +14,7 @@ import pytest
 from booktoc import ROOT, is_notebook, toc_pages
 from pypdf import PdfReader
 
-from tools.pdf import SITE, build_pdf
+from tools.pdf import NAME, SITE
 
 CHAPTERS = [page for page in toc_pages() if is_notebook(page)]
 RAW_TEX = ("\\frac", "\\mathbb", "\\mathcal", "\\begin{", "\\left", "$$")
@@ -27,11 +27,9 @@ def letters(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def book_pdf(smoke_book: Path, tmp_path_factory) -> tuple[PdfReader, list[str]]:
-    """The PDF of the smoke build, and each page's extracted text."""
-    output = tmp_path_factory.mktemp("pdf") / "book.pdf"
-    build_pdf(smoke_book, output)
-    reader = PdfReader(output)
+def book_pdf(smoke_book: Path) -> tuple[PdfReader, list[str]]:
+    """The PDF of the smoke build (tests/bookbuild.py prints it), and each page's text."""
+    reader = PdfReader(smoke_book / NAME)
     return reader, [page.extract_text() for page in reader.pages]
 
 
