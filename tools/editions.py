@@ -166,6 +166,12 @@ def download_page(titles: dict[str, str], root: Path) -> str:
             "the library. Or download the student notebook and run it in Jupyter from a checkout "
             "of the repository (where `labutils` and the MNIST files are).",
             "",
+            "The launch menu at the top of each chapter also opens it on Kaggle or on SageMaker "
+            "Studio Lab: the same edition, whose first cell installs the library and the MNIST "
+            "files there and keeps the trained models where that platform keeps files (Kaggle's "
+            "working folder, Studio Lab's home). On Kaggle, turn on *Internet* in the notebook's "
+            "settings first.",
+            "",
             "| Chapter | On Colab, solutions hidden | On Colab, student edition | For Jupyter |",
             "|---|---|---|---|",
             *rows,
