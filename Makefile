@@ -24,12 +24,17 @@ NPM    := _build/npm/node_modules
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(shell test "$$(id -u)" = 0 || echo sudo)
 
-.PHONY: book test unit portability install lock compat fork data assets browser bench bench-live classifier seeds lint clean
+.PHONY: book test unit portability install lock compat canary fork data assets browser bench bench-live classifier seeds lint clean pdf
 
 book: install data assets  ## Train every model and build the full book into _build/html
 # jupyter/: the course's kernelspec, whose kernel logs no transport warning (jupyter/README.md)
 	LABUTILS_CHECKPOINTS=$(CURDIR)/checkpoints JUPYTER_PATH=$(CURDIR)/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH} \
 	    $(BIN)/jupyter-book build . -W -n --keep-going --all
+
+# The PDF edition: the built site (make book) printed by Chromium through book/_static/print.css,
+# joined with a title page, contents, page numbers and bookmarks (tools/pdf.py).
+pdf: install browser  ## The whole book as one PDF, after make book: _build/html/generative-models-lab.pdf
+	$(BIN)/python -m tools.pdf _build/html
 
 test: install data assets browser  ## Run the whole test suite (unit tests, notebooks in smoke mode, book build, browser check)
 	$(BIN)/ruff check .
@@ -73,6 +78,22 @@ compat: install data  ## Test on the oldest supported PyTorch (see README; ~3 GB
 	$(COMPAT)/bin/python -c 'import torch, torchvision; print("torch", torch.__version__, "torchvision", torchvision.__version__)'
 	OMP_NUM_THREADS=1 $(COMPAT)/bin/pytest -n 2 -p no:cacheprovider -m 'not locked_torch' \
 	    tests/unit tests/notebooks/test_chapters.py
+
+# `make canary`: the newest releases of what learners install with labutils (Colab upgrades them
+# under the course), without the lock, in a venv of their own; every other package stays at the
+# lock's version (tools/canary_constraints.py). Runs the unit tests, the chapters in smoke mode and
+# the Colab editions; not the histories recorded bit for bit on the locked PyTorch (as make compat).
+CANARY := $(VENV)/canary
+DRIFTING := torch torchvision numpy matplotlib ipywidgets
+canary: install data  ## Test against the newest torch, torchvision, numpy, matplotlib, ipywidgets (weekly in CI)
+	test -x $(CANARY)/bin/python || $(PYTHON) -m venv $(CANARY)
+	$(BIN)/python -m tools.canary_constraints $(LOCK) $(DRIFTING) > $(CANARY)/constraints.txt
+	$(BIN)/uv pip install --quiet --python $(CANARY)/bin/python --upgrade -c $(CANARY)/constraints.txt \
+	    -e ".[book,dev]" $(DRIFTING)
+	$(CANARY)/bin/python -c 'import sys, importlib.metadata as m; \
+	    print(", ".join(f"{n} {m.version(n)}" for n in sys.argv[1:]))' $(DRIFTING) | tee $(CANARY)/versions.txt
+	OMP_NUM_THREADS=1 $(CANARY)/bin/pytest -n 2 -p no:cacheprovider -m 'not locked_torch' \
+	    tests/unit tests/notebooks/test_chapters.py tests/colab
 
 fork: install  ## Point the course at a fork: make fork REPO=owner/name [BRANCH=main]
 	@test -n "$(REPO)" || (echo "usage: make fork REPO=owner/name [BRANCH=main]" >&2; exit 2)

@@ -98,7 +98,8 @@ def unreadable_pickles(doctrees: Path) -> list[str]:
 
 
 def build_book(folder: BuildFolder, env: dict[str, str], lock: int) -> int:
-    """Build the whole book from scratch with -W into `folder`; return the exit status.
+    """Build the whole book from scratch with -W into `folder`, and print its PDF edition
+    (tools/pdf.py); return the exit status.
 
     The log goes to `folder.log`; the build inherits the lock's descriptor.
     """
@@ -119,7 +120,12 @@ def build_book(folder: BuildFolder, env: dict[str, str], lock: int) -> int:
         build = subprocess.run(
             command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, pass_fds=(lock,)
         )
-    return build.returncode
+        if build.returncode != 0:
+            return build.returncode
+        # The PDF edition, which the pages' download menu links, as `make pdf` prints it.
+        pdf = [sys.executable, "-m", "tools.pdf", str(folder.html)]
+        printed = subprocess.run(pdf, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return printed.returncode
 
 
 def keep_for_diagnosis(folder: BuildFolder) -> Path:

@@ -7,6 +7,9 @@ From each chapter `book/NN-name.ipynb` (the solution notebook, the source of tru
   which the book's rocket button opens; under its title, a note and a KEEP_IN_DRIVE checkbox
   (trained models kept in the learner's Google Drive, for the next session);
 - `colab/student/NN-name.ipynb`: the Colab edition of the student notebook;
+- `colab/kaggle/NN-name.ipynb`, `colab/studiolab/NN-name.ipynb`: the chapter's Kaggle and
+  SageMaker Studio Lab editions, with a setup cell for that platform instead of the Drive
+  checkbox (`tools.platforms`);
 - `book/student-notebooks.md`: the book page that links them.
 
 The Colab folder is `repository.path_to_book` in `_config.yml`: Jupyter Book's launch button opens
@@ -28,7 +31,11 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from .colab_editions import Chapter, ColabError, colab_edition, read_bibliography
+from .bibliography import BibliographyError, read_bibliography
+from .colab_editions import colab_edition
+from .myst_markdown import Chapter, ColabError
+from .platforms import PLATFORMS
+from .platforms import preface as platform_preface
 from .student_notebooks import chapter_title, student_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +53,9 @@ KEEP_MODELS = (
 COLAB_NOTE = (
     "> **Colab edition** of a chapter of the *Generative Models Lab*, made from `book/{name}`. "
     "Run it from the top (*Runtime → Run all*): a code cell installs the course's library. "
-    "A GPU runtime (*Runtime → Change runtime type*) trains faster.{solutions}\n"
+    "A GPU runtime (*Runtime → Change runtime type*) trains faster.{solutions} To skip "
+    "training, set `REFERENCE = True` in the settings cell: the chapter then downloads the "
+    "book's trained models, checked against their SHA-256 sums, and trains only if that fails.\n"
     ">\n"
     f"> **Keep your trained models.** {KEEP_MODELS}"
 )
@@ -87,6 +96,12 @@ def colab_url(root: Path, path: str) -> str:
     return f"{COLAB}/{slug}/blob/{repository.get('branch', 'main')}/{path}"
 
 
+def github_url(root: Path, path: str) -> str:
+    """The repository's file `path` on GitHub (on the configured branch)."""
+    repository = configuration(root)["repository"]
+    return f"{repository['url'].rstrip('/')}/blob/{repository.get('branch', 'main')}/{path}"
+
+
 def colab_folder(root: Path) -> str:
     """The folder of the Colab editions: where the launch button looks (see the module doc)."""
     return configuration(root)["repository"]["path_to_book"].strip("/")
@@ -98,16 +113,25 @@ def bibliography(root: Path) -> dict[str, dict[str, str]]:
     return read_bibliography(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
-def edition(notebook: nbformat.NotebookNode, root: Path, folder: str, cells: list[dict]) -> str:
+def edition(
+    notebook: nbformat.NotebookNode, root: Path, folder: str, cells: list[dict], on_colab=True
+) -> str:
     """The Colab edition of `notebook` (a chapter or student notebook) as file text; its links
-    to other chapters open their editions in `folder`."""
+    to other chapters open their editions in `folder` (on Colab, or else on GitHub)."""
     chapter = Chapter(
         folder=root / "book",
         root=root,
         bibliography=bibliography(root),
-        colab_folder=colab_url(root, folder),
+        colab_folder=(colab_url if on_colab else github_url)(root, folder),
     )
     return nbformat.writes(colab_edition(notebook, chapter, cells)) + "\n"
+
+
+def platform_edition(chapter: nbformat.NotebookNode, root: Path, key: str, name: str) -> str:
+    """The edition of `chapter` for platform `key` (tools.platforms), solutions hidden."""
+    repository = configuration(root)["repository"]
+    cells = platform_preface(key, name, repository["url"], repository.get("branch", "main"))
+    return edition(chapter, root, f"{colab_folder(root)}/{key}", cells, on_colab=False)
 
 
 def download_page(titles: dict[str, str], root: Path) -> str:
@@ -145,6 +169,12 @@ def download_page(titles: dict[str, str], root: Path) -> str:
             "the library. Or download the student notebook and run it in Jupyter from a checkout "
             "of the repository (where `labutils` and the MNIST files are).",
             "",
+            "The launch menu at the top of each chapter also opens it on Kaggle or on SageMaker "
+            "Studio Lab: the same edition, whose first cell installs the library and the MNIST "
+            "files there and keeps the trained models where that platform keeps files (Kaggle's "
+            "working folder, Studio Lab's home). On Kaggle, turn on *Internet* in the notebook's "
+            "settings first.",
+            "",
             "| Chapter | On Colab, solutions hidden | On Colab, student edition | For Jupyter |",
             "|---|---|---|---|",
             *rows,
@@ -173,7 +203,9 @@ def generated_files(root: Path) -> dict[Path, str]:
             files[root / colab / "student" / name] = edition(
                 student, root, f"{colab}/student", preface(name, "")
             )
-        except ColabError as error:
+            for key in PLATFORMS:
+                files[root / colab / key / name] = platform_edition(chapter, root, key, name)
+        except (ColabError, BibliographyError) as error:
             raise ColabError(f"book/{name}: {error}") from error
         titles[name] = chapter_title(chapter, path.stem)
     files[root / PAGE] = download_page(titles, root)
@@ -183,7 +215,7 @@ def generated_files(root: Path) -> dict[Path, str]:
 def orphans(root: Path, expected: dict[Path, str]) -> list[Path]:
     """Generated notebooks whose chapter is gone."""
     colab = colab_folder(root)
-    folders = [root / "student", root / colab / "book", root / colab / "student"]
+    folders = [root / "student", *(root / colab / key for key in ("book", "student", *PLATFORMS))]
     written = {path for folder in folders for path in folder.glob("*.ipynb")}
     return sorted(written - set(expected))
 

@@ -4,7 +4,8 @@ The repository is named once, in `_config.yml` (`repository.url` and `repository
 book's repository and Colab buttons read it there. A notebook opened on Colab cannot read
 `_config.yml`, so each chapter's first cell carries the URL and branch as literals; that cell is
 written by `install_cell` below, and CONTRIBUTING.md quotes it. The README names the book's
-GitHub Pages address. This script rewrites all of them from the new name; `make fork` then
+GitHub Pages address, and `labutils/reference.py` the address of the book's trained models
+there. This script rewrites all of them from the new name; `make fork` then
 regenerates the student notebooks, whose download page links to the repository.
 
 Run from the repository root: `python -m tools.fork owner/name [branch]`.
@@ -24,6 +25,7 @@ CHAPTERS = "book/*.ipynb"
 README = "README.md"
 CONTRIBUTING = "CONTRIBUTING.md"
 CONFIG = "_config.yml"
+REFERENCE = "labutils/reference.py"  # REFERENCE_SITE: the trained models on GitHub Pages
 # Written from the chapters and _config.yml by `make student` (which `make fork` runs).
 GENERATED = ("student/", "book/student-notebooks.md", "colab/")
 SLUG = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
@@ -57,6 +59,11 @@ def pages_url(url: str) -> str:
     return f"https://{owner.lower()}.github.io/{name}/"
 
 
+def reference_site(url: str) -> str:
+    """The line of `labutils/reference.py` that names where the book's trained models are."""
+    return f'REFERENCE_SITE = "{pages_url(url)}models"'
+
+
 def generated(path: str) -> bool:
     """Whether `path` (relative to the root) is regenerated after a fork rather than rewritten."""
     return path.startswith(GENERATED)
@@ -83,6 +90,7 @@ def copies(root: Path) -> dict[str, bool]:
     }
     found[CONTRIBUTING] = indented(cell) in (root / CONTRIBUTING).read_text(encoding="utf-8")
     found[README] = pages_url(url) in (root / README).read_text(encoding="utf-8")
+    found[REFERENCE] = reference_site(url) in (root / REFERENCE).read_text(encoding="utf-8")
     return found
 
 
@@ -115,6 +123,7 @@ def retarget(root: Path, slug: str, branch: str) -> None:
     old_cell, new_cell = install_cell(old_url, old_branch), install_cell(new_url, branch)
     replace_once(root / CONTRIBUTING, indented(old_cell), indented(new_cell))
     replace_once(root / README, pages_url(old_url), pages_url(new_url))
+    replace_once(root / REFERENCE, reference_site(old_url), reference_site(new_url))
 
 
 def main(argv: list[str]) -> None:

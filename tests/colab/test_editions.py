@@ -1,6 +1,7 @@
-"""The committed Colab editions in colab/: free of MyST, every listing present, solutions hidden
-(or stubs), and where the book's rocket button sends a learner. That they are up to date is
-checked with the student notebooks (tests/notebooks/test_student_notebooks.py)."""
+"""The committed Colab, Kaggle and Studio Lab editions in colab/: free of MyST, every listing
+present, solutions hidden (or stubs), and where the book's rocket button sends a learner. That
+they are up to date is checked with the student notebooks
+(tests/notebooks/test_student_notebooks.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 import yaml
 
 from tools.editions import colab_folder
+from tools.platforms import PLATFORMS
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTERS = sorted((ROOT / "book").glob("0*.ipynb"))
@@ -26,10 +28,10 @@ MYST = {
 LISTING = re.compile(r"```\{literalinclude\} (?P<file>\S+)\n:pyobject: (?P<name>[\w.]+)")
 
 
-def test_there_are_two_editions_of_every_chapter():
+def test_every_chapter_has_its_colab_student_kaggle_and_studio_lab_editions():
     names = [chapter.name for chapter in CHAPTERS]
     assert [(p.parent.name, p.name) for p in EDITIONS] == [
-        (edition, name) for edition in ("book", "student") for name in names
+        (edition, name) for edition in sorted(["book", "student", *PLATFORMS]) for name in names
     ]
 
 

@@ -1,5 +1,5 @@
-"""The Colab editions' rewrite of MyST into plain Markdown (tools/colab_editions.py), construct by
-construct, and the hidden cells as Colab forms."""
+"""The Colab editions' rewrite of MyST into plain Markdown (tools/myst_markdown.py), construct by
+construct, and the hidden cells as Colab forms (tools/colab_editions.py)."""
 
 from __future__ import annotations
 
@@ -14,15 +14,10 @@ import nbformat
 import pytest
 
 import labutils
-from tools.colab_editions import (
-    Chapter,
-    ColabError,
-    colab_edition,
-    markdown,
-    python_object,
-    read_bibliography,
-)
+from tools.bibliography import read_bibliography
+from tools.colab_editions import colab_edition
 from tools.editions import DRIVE_CELL
+from tools.myst_markdown import Chapter, ColabError, markdown, python_object
 
 ROOT = Path(__file__).resolve().parents[2]
 BIB = """

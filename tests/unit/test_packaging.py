@@ -156,7 +156,8 @@ def test_no_other_file_names_the_repository():
 @pytest.fixture
 def course(tmp_path) -> Path:
     """The files that name the repository, copied to a scratch folder."""
-    for name in (fork.CONFIG, fork.CONTRIBUTING, fork.README):
+    for name in (fork.CONFIG, fork.CONTRIBUTING, fork.README, fork.REFERENCE):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, tmp_path / name)
     (tmp_path / "book").mkdir()
     for chapter in (ROOT / "book").glob("*.ipynb"):
@@ -170,6 +171,8 @@ def test_fork_rewrites_every_copy(course):
     assert fork.configured(course) == ("https://github.com/Example-Org/example-course", "spring")
     assert all(fork.copies(course).values())
     assert "https://example-org.github.io/example-course/" in (course / fork.README).read_text()
+    site = 'REFERENCE_SITE = "https://example-org.github.io/example-course/models"'
+    assert site in (course / fork.REFERENCE).read_text()
     leftovers = [p.name for p in course.rglob("*") if p.is_file() and old_url in p.read_text()]
     assert leftovers == []
     chapter = nbformat.read(course / "book" / "01-autoencoders.ipynb", as_version=4)

@@ -12,8 +12,9 @@ import nbformat
 import pytest
 import yaml
 
-from tools.colab_editions import ColabError
 from tools.editions import stale_files, write_editions
+from tools.myst_markdown import ColabError
+from tools.platforms import PLATFORMS
 from tools.student_notebooks import StudentError, exercise_of, task_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,6 +103,8 @@ def test_generation_is_deterministic_and_idempotent(course, tmp_path_factory):
         f"student/{NAME}",
         f"colab/book/{NAME}",
         f"colab/student/{NAME}",
+        f"colab/kaggle/{NAME}",
+        f"colab/studiolab/{NAME}",
         "book/student-notebooks.md",
     }
     written = (course / "student" / NAME).read_bytes()
@@ -122,8 +125,8 @@ def test_stale_and_orphaned_notebooks_are_found_and_fixed(course):
     nbformat.write(chapter, course / "book" / NAME)
     orphan = course / "student" / "09-removed.ipynb"
     orphan.write_text("{}")
-    colab = [course / "colab" / edition / NAME for edition in ("book", "student")]
-    assert stale_files(course) == [course / "student" / NAME, colab[0], colab[1], orphan]
+    editions = [course / "colab" / edition / NAME for edition in ("book", "student", *PLATFORMS)]
+    assert stale_files(course) == [course / "student" / NAME, *editions, orphan]
     write_editions(course)
     assert stale_files(course) == [] and not orphan.exists()
 
