@@ -208,3 +208,24 @@ def test_the_published_manifest_is_what_train_or_fetch_verifies(site, tmp_path, 
     assert all(
         torch.equal(a, b) for a, b in zip(model.parameters(), built.parameters(), strict=True)
     )
+
+
+def test_the_manifest_lists_the_live_figures_networks_with_their_sums(tmp_path):
+    """The exported ONNX networks stay where the pages load them; the manifest gives each one's
+    size and SHA-256, computed here independently with hashlib."""
+    import hashlib
+
+    from tools.reference_models import publish as publish_build
+
+    save_checkpoint(tmp_path / "build" / "full" / "ae.pt", {"model": Autoencoder(2)}, history={})
+    live = tmp_path / "live"
+    live.mkdir()
+    (live / "ae-latent2-decoder.onnx").write_bytes(b"not really onnx, but bytes to sum")
+    (live / "models.json").write_text("{}")  # not a network: not listed
+    manifest = publish_build(tmp_path / "build", tmp_path / "site", live)
+    assert sorted(manifest) == ["full/ae.pt", "live/ae-latent2-decoder.onnx"]
+    data = (live / "ae-latent2-decoder.onnx").read_bytes()
+    assert manifest["live/ae-latent2-decoder.onnx"] == {
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
