@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
 IMAGE_SHAPE = (1, 28, 28)
@@ -226,9 +227,16 @@ def check_step_metrics(
 
 
 def describe_value(value: object) -> str:
-    """What a value is, in a few words: 'a float (0.25)', 'a float32 tensor of shape (128,)'."""
+    """What a value is, in a few words, for an error message or a checker's hint: 'a float (0.25)',
+    'a float32 tensor of shape (128,), requiring grad', 'a NumPy float32 array of shape (4, 3)'."""
     if isinstance(value, torch.Tensor):
-        return f"a {str(value.dtype).removeprefix('torch.')} tensor of shape {tuple(value.shape)}"
+        grad = ", requiring grad" if value.requires_grad else ""
+        dtype = str(value.dtype).removeprefix("torch.")
+        return f"a {dtype} tensor of shape {tuple(value.shape)}{grad}"
+    if isinstance(value, np.ndarray):
+        return f"a NumPy {value.dtype} array of shape {value.shape}"
+    if isinstance(value, np.generic):
+        return f"a NumPy {value.dtype} scalar"
     if isinstance(value, (tuple, list)):
         return f"a {type(value).__name__} of {len(value)} items"
     if value is None:

@@ -10,6 +10,7 @@ exercises' checker) and `diagnose` (the training doctor) both word its result.
 from __future__ import annotations
 
 import json
+import statistics
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
@@ -110,12 +111,40 @@ def course_bands() -> dict:
 def course_band(name: str, smoke: bool) -> dict:
     """The recorded bands of the chapters' run `name` ("ae", "vae", "dcgan") in smoke or full
     mode: one band per metric, under "metrics"."""
-    runs = course_bands()["runs"]
+    return band_of(course_bands()["runs"], name, smoke, "scripts/record_course_bands.py")
+
+
+def band_of(runs: dict, name: str, smoke: bool, recorder: str) -> dict:
+    """Run `name`'s band in smoke or full mode from a bands file's "runs", or an error that names
+    the known runs, or the script (`recorder`) that records the missing mode."""
     if name not in runs:
         raise ValueError(f"No reference band for {name!r}; known runs: {', '.join(sorted(runs))}.")
     mode = "smoke" if smoke else "full"
     if mode not in runs[name]:
-        raise ValueError(
-            f"No {mode}-mode band for {name!r}: record it with scripts/record_course_bands.py."
-        )
+        raise ValueError(f"No {mode}-mode band for {name!r}: record it with {recorder}.")
     return runs[name][mode]
+
+
+BAND_SPREAD = 3.0  # a band is never narrower than +- 3 standard deviations over the seeds ...
+BAND_FLOOR = 0.05  # ... nor than +- 5% of the mean
+
+
+def band_from_curves(curves: Sequence[Sequence[float]]) -> dict[str, list[float]]:
+    """The band of aligned curves, one per seed: at each point the mean over the seeds +- the
+    larger of BAND_SPREAD standard deviations and BAND_FLOOR of the mean (so that a few seeds that
+    happen to agree do not make a band too narrow to pass). Rounded to six significant digits:
+    enough for a band, and a stable, readable JSON file. The recorders of both bands files
+    (scripts/record_bands.py, scripts/record_course_bands.py) write what this returns."""
+    means = [statistics.fmean(values) for values in zip(*curves, strict=True)]
+    sds = [statistics.stdev(values) for values in zip(*curves, strict=True)]
+    widths = [max(BAND_SPREAD * sd, BAND_FLOOR * abs(m)) for m, sd in zip(means, sds, strict=True)]
+    return {
+        "mean": _rounded(means),
+        "sd": _rounded(sds),
+        "low": _rounded([m - w for m, w in zip(means, widths, strict=True)]),
+        "high": _rounded([m + w for m, w in zip(means, widths, strict=True)]),
+    }
+
+
+def _rounded(values: list[float]) -> list[float]:
+    return [float(f"{v:.6g}") for v in values]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import statistics
 from pathlib import Path
 
 import torch
@@ -25,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from labutils import VAE, Autoencoder, fit, fit_vae, load_mnist, seed_everything
+from labutils.bands import BAND_FLOOR, BAND_SPREAD, band_from_curves
 from labutils.loop import History
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,8 +73,6 @@ RUNS = {
     "denoising-ae": {"metric": "loss", "noise_std": SOLUTION["NOISE_STD"]},  # Exercise 1.2
     "beta-vae": {"metric": "total", "beta": 4.0},  # Exercise 2.3
 }
-RELATIVE_FLOOR = 0.05  # the band is never narrower than +- 5% of the mean
-SPREAD = 3.0  # ... nor than +- 3 standard deviations over the seeds
 
 
 def settings(run: str, mode: str) -> dict:
@@ -113,28 +111,17 @@ def train_run(run: str, mode: str, seed: int, lr_scale: float = 1.0) -> History:
     )
 
 
-def rounded(values: list[float]) -> list[float]:
-    """Six significant digits: enough for a band, and a stable, readable JSON file."""
-    return [float(f"{v:.6g}") for v in values]
-
-
 def band(run: str, mode: str, seeds: int) -> dict:
     """Train `seeds` reference runs and summarise their per-epoch losses as a band."""
     metric = RUNS[run]["metric"]
     histories = [train_run(run, mode, seed) for seed in range(seeds)]
     curves = [h[f"train_{metric}"] for h in histories]  # seeds x epochs
-    means = [statistics.fmean(epoch) for epoch in zip(*curves, strict=True)]
-    sds = [statistics.stdev(epoch) for epoch in zip(*curves, strict=True)]
-    widths = [max(SPREAD * sd, RELATIVE_FLOOR * m) for m, sd in zip(means, sds, strict=True)]
     return {
         "metric": metric,
         "settings": settings(run, mode),
         "seeds": seeds,
         "steps_per_epoch": len(histories[0][f"step_{metric}"]) // len(curves[0]),
-        "mean": rounded(means),
-        "sd": rounded(sds),
-        "low": rounded([m - w for m, w in zip(means, widths, strict=True)]),
-        "high": rounded([m + w for m, w in zip(means, widths, strict=True)]),
+        **band_from_curves(curves),
     }
 
 
@@ -148,7 +135,7 @@ def main() -> None:
     bands = json.loads(BANDS.read_text()) if BANDS.exists() else {"runs": {}}
     bands["about"] = (
         "Per-epoch training-loss bands of the exercises' reference runs (mean over seeds "
-        f"+- max({SPREAD:g} sd, {RELATIVE_FLOOR:.0%} of the mean)); written by "
+        f"+- max({BAND_SPREAD:g} sd, {BAND_FLOOR:.0%} of the mean)); written by "
         "scripts/record_bands.py, read by labutils.checkers.check_on_track."
     )
     for run in RUNS:

@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from labutils import load_mnist, seed_everything
+from labutils.bands import BAND_FLOOR, BAND_SPREAD, band_from_curves
 from labutils.course import build, course_settings, recipe
 from labutils.doctor import MAIN_METRIC, sample_coverage, volatility
 from labutils.loop import History
@@ -38,8 +39,6 @@ RUNS = ("ae", "vae", "dcgan")
 FULL_EPOCHS = {"ae": 2, "vae": 2, "dcgan": 1}  # of the chapters' 10, 10 and 2
 SEEDS = {"smoke": 5, "full": 3}
 WINDOWS = 40  # the step curve's band is drawn over at most this many windows
-RELATIVE_FLOOR = 0.05  # the band is never narrower than +- 5% of the mean
-SPREAD = 3.0  # ... nor than +- 3 standard deviations over the seeds
 
 
 def train_run(name: str, mode: str, seed: int) -> tuple[History, dict[str, nn.Module], dict]:
@@ -60,27 +59,9 @@ def train_run(name: str, mode: str, seed: int) -> tuple[History, dict[str, nn.Mo
     return history, models, settings
 
 
-def band_of(curves: list[list[float]]) -> dict:
-    """Mean, sd and band of aligned curves (one per seed)."""
-    means = [statistics.fmean(values) for values in zip(*curves, strict=True)]
-    sds = [statistics.stdev(values) for values in zip(*curves, strict=True)]
-    widths = [max(SPREAD * sd, RELATIVE_FLOOR * abs(m)) for m, sd in zip(means, sds, strict=True)]
-    return {
-        "mean": rounded(means),
-        "sd": rounded(sds),
-        "low": rounded([m - w for m, w in zip(means, widths, strict=True)]),
-        "high": rounded([m + w for m, w in zip(means, widths, strict=True)]),
-    }
-
-
 def windows_of(values: list[float], size: int) -> list[float]:
     """Means of consecutive windows of `size` steps (the last, partial window dropped)."""
     return [statistics.fmean(values[i : i + size]) for i in range(0, len(values) - size + 1, size)]
-
-
-def rounded(values: list[float]) -> list[float]:
-    """Six significant digits: enough for a band, and a stable, readable JSON file."""
-    return [float(f"{v:.6g}") for v in values]
 
 
 def record(name: str, mode: str) -> dict:
@@ -97,16 +78,16 @@ def record(name: str, mode: str) -> dict:
         "settings": {k: v for k, v in settings.items() if k not in ("checkpoint", "cpu_seconds")},
         "seeds": len(histories),
         "steps_per_epoch": steps // len(histories[0][f"train_{metric}"]),
-        "metrics": {m: band_of([h[f"train_{m}"] for h in histories]) for m in names},
+        "metrics": {m: band_from_curves([h[f"train_{m}"] for h in histories]) for m in names},
         "windows": {
             "size": size,
-            **band_of([windows_of(h[f"step_{metric}"], size) for h in histories]),
+            **band_from_curves([windows_of(h[f"step_{metric}"], size) for h in histories]),
         },
         "seconds": round(time.perf_counter() - started, 1),
     }
     if name == "dcgan":
         for extra in ("class_entropy", "volatility"):
-            result[extra] = band_of([h[extra] for h in histories])
+            result[extra] = band_from_curves([h[extra] for h in histories])
     if mode == "full":
         save_curves(name, histories)
     return result
@@ -137,7 +118,7 @@ def main() -> None:
     bands = json.loads(BANDS.read_text()) if BANDS.exists() else {"runs": {}}
     bands["about"] = (
         "Per-epoch bands of the chapters' training runs (mean over seeds "
-        f"+- max({SPREAD:g} sd, {RELATIVE_FLOOR:.0%} of the mean)); written by "
+        f"+- max({BAND_SPREAD:g} sd, {BAND_FLOOR:.0%} of the mean)); written by "
         "scripts/record_course_bands.py, read by labutils.doctor.diagnose."
     )
     for name in args.runs:

@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .._validate import describe_value as describe
+
 SEED = 1234  # every checker draws its fixed inputs (and seeds the learner's randomness) from this
 LIBRARY = Path(__file__).resolve().parents[1]  # labutils/: frames here are the checker's own
 CHECKERS: dict[str, Callable[[Callable | None], CheckResult]] = {}  # filled by @exercise
@@ -143,23 +145,6 @@ def is_learners(filename: str) -> bool:
     if library_parts & set(path.parts):
         return False
     return not (filename.startswith("<frozen") or "/lib/python3" in filename)
-
-
-def describe(value: object) -> str:
-    """What a value is, in words: 'a float64 tensor of shape (4, 3)', 'a NumPy float32 scalar'."""
-    if isinstance(value, torch.Tensor):
-        dtype = str(value.dtype).removeprefix("torch.")
-        grad = ", requiring grad" if value.requires_grad else ""
-        return f"a {dtype} tensor of shape {tuple(value.shape)}{grad}"
-    if isinstance(value, np.ndarray):
-        return f"a NumPy {value.dtype} array of shape {value.shape}"
-    if isinstance(value, np.generic):
-        return f"a NumPy {value.dtype} scalar"
-    if isinstance(value, (tuple, list)):
-        return f"a {type(value).__name__} of {len(value)} items"
-    if value is None:
-        return "None (is a `return` missing?)"
-    return f"a {type(value).__name__}"
 
 
 def fixed_generator(offset: int = 0) -> torch.Generator:

@@ -14,7 +14,7 @@ import re
 from functools import cache
 from importlib import resources
 
-from ..bands import compare_to_band
+from ..bands import band_of, compare_to_band
 from .core import CheckResult, describe
 
 BANDS_FILE = "reference_bands.json"
@@ -33,15 +33,7 @@ def reference_bands() -> dict:
 
 def run_band(run: str, smoke: bool) -> dict:
     """The recorded band of reference run `run` in smoke or full mode."""
-    runs = reference_bands()["runs"]
-    if run not in runs:
-        raise ValueError(f"No reference band for {run!r}; known runs: {', '.join(sorted(runs))}.")
-    mode = "smoke" if smoke else "full"
-    if mode not in runs[run]:
-        raise ValueError(
-            f"No {mode}-mode band for {run!r}: record it with scripts/record_bands.py."
-        )
-    return runs[run][mode]
+    return band_of(reference_bands()["runs"], run, smoke, "scripts/record_bands.py")
 
 
 class NotJudged(Exception):

@@ -312,3 +312,16 @@ def test_every_pointer_names_a_heading_of_the_book(verdict):
             assert title in headings(notebook), (
                 f"{verdict}: no heading {title!r} in {notebook.name}"
             )
+
+
+def test_band_from_curves_is_mean_plus_minus_the_wider_of_three_sd_and_five_percent():
+    """The one band computation both recorders use, against torch's mean and sample std."""
+    from labutils.bands import band_from_curves
+
+    curves = torch.tensor([[10.0, 4.0, 2.0], [12.0, 4.1, 2.0], [11.0, 3.9, 2.0]])  # seeds x epochs
+    band = band_from_curves(curves.tolist())
+    mean, sd = curves.mean(dim=0), curves.std(dim=0)  # (3,) each, sd with N - 1
+    width = torch.maximum(3 * sd, 0.05 * mean)  # epoch 0: 3 sd; epochs 1-2: 5% of the mean
+    torch.testing.assert_close(torch.tensor(band["mean"]), mean)
+    torch.testing.assert_close(torch.tensor(band["low"]), mean - width)
+    torch.testing.assert_close(torch.tensor(band["high"]), mean + width)
