@@ -43,8 +43,8 @@ ALLOWED: dict[str, str] = {
     r"mean about 4\.4 and standard deviation about 0\.7": "the chi distribution with 20 degrees "
     "of freedom: the length of a 20-D N(0, I) vector",
     r"10 / \\sqrt 2 \\approx 7": "arithmetic: the midpoint of two orthogonal codes of length 10",
-    r"is 2\.26, not 2 \(2 standard errors would make a 92% interval\)": "Student's t with 9 degrees "
-    "of freedom: its 0.975 quantile, and P(|t| < 2)",
+    r"is 2\.26, not 2 \(2 standard errors would make a 92% interval\)": "Student's t with 9 "
+    "degrees of freedom: its 0.975 quantile, and P(|t| < 2)",
     r"t_\{0\.975": "the name of a quantile (the 97.5th percentile of Student's t), not a result",
 }
 
