@@ -7,7 +7,7 @@ axe-core finds no violation in light or dark mode once the figures are drawn, an
 within its size budget.
 
 Tolerance: a canvas shows grey levels round(255 (1 - x)) of pixel means x; ONNX Runtime and
-PyTorch agree on x within 1e-5 (tests/book/test_live_models.py), so a grey level may differ by a
+PyTorch agree on x within 1e-5 (tests/book/test_live_exports.py), so a grey level may differ by a
 rounding, at most 1 of 255.
 
 Each figure's screenshot, after it was used, goes to _build/screenshots/live-*.png.
@@ -193,7 +193,7 @@ def use_interpolation(page, figure, models, live: Path) -> list[float]:
 
 def use_samples(page, figure, models, live: Path) -> list[float]:
     """The chapter's seed decodes the noise the build drew for the chapter's figure (which
-    tests/book/test_live_models.py compares with the chapter's); the next seed, noise drawn in
+    tests/book/test_live_exports.py compares with the chapter's); the next seed, noise drawn in
     the page."""
     figure.locator("button").focus()
     press(page, figure, ["Enter"])
